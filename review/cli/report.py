@@ -1,0 +1,3 @@
+"""``review report`` commands (filled in by that stage)."""
+
+from review.cli.app import app  # noqa: F401

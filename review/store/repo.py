@@ -1,0 +1,401 @@
+"""The queries and writes each stage needs, over a :class:`~review.store.db.Store`.
+
+Every write that changes what a reviewer or lead author sees goes through here
+so it is one transaction and leaves an audit-log row. Reads return DataFrames
+or plain dicts: the stage algorithms stay free of SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from review.records import FIELDS
+from review.stages import stage_outcomes
+from review.store.db import Store
+from review.store.models import (
+    LABELS,
+    ROLES,
+    SOURCE_KINDS,
+    STAGES,
+    AuditLog,
+    Decision,
+    DuplicateLink,
+    Record,
+    Report,
+    Resolution,
+    Reviewer,
+    Setting,
+    Source,
+    utcnow,
+)
+
+#: What a new review starts with; the lead edits these in the app.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "review_title": "Untitled review",
+    "reviewers_per_record": 1,
+    "blind": True,
+    "target_recall": 0.95,
+    "exclusion_reasons_title_abstract": [
+        "Wrong population",
+        "Wrong intervention",
+        "Wrong outcome",
+        "Wrong study design",
+        "Not primary research",
+    ],
+    "exclusion_reasons_full_text": [
+        "Wrong population",
+        "Wrong intervention",
+        "Wrong comparator",
+        "Wrong outcome",
+        "Wrong study design",
+        "Conference abstract only",
+        "Duplicate report",
+    ],
+    "highlight_include": [],
+    "highlight_exclude": [],
+    "previous_studies": 0,
+    "previous_reports": 0,
+}
+
+_hasher = PasswordHasher()
+
+
+class DuplicateImportError(Exception):
+    """The same file (same sha256) was imported before; pass ``force`` to import it again."""
+
+
+class RepoError(ValueError):
+    """A request the data does not allow (unknown stage, label, reviewer ...)."""
+
+
+def audit(s: Session, actor: str | None, action: str, table: str, row_id: int | None,
+          **detail: Any) -> None:
+    """Append an audit-log row in the caller's transaction (so it commits with the change)."""
+    s.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id,
+                   detail=json.loads(json.dumps(detail, default=str))))
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def get_settings(store: Store) -> dict[str, Any]:
+    """All settings, defaults filled in for keys the lead never set."""
+    with store.session() as s:
+        stored = {row.key: row.value for row in s.scalars(select(Setting))}
+    return {**DEFAULT_SETTINGS, **stored}
+
+
+def set_setting(store: Store, key: str, value: Any, actor: str | None = None) -> None:
+    with store.session() as s:
+        row = s.get(Setting, key)
+        old = row.value if row else DEFAULT_SETTINGS.get(key)
+        if row is None:
+            s.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+            row.updated_at = utcnow()
+        audit(s, actor, "set_setting", "setting", None, key=key, old=old, new=value)
+
+
+# --- sources and records ----------------------------------------------------------------------
+
+def find_source_by_sha(store: Store, sha256: str) -> Source | None:
+    with store.session() as s:
+        return s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+
+
+def _record_row(rec: dict[str, Any], source_id: int, position: int) -> dict[str, Any]:
+    row = {f: rec.get(f) for f in FIELDS}
+    row["authors"] = list(rec.get("authors") or [])
+    row["keywords"] = list(rec.get("keywords") or [])
+    for f in ("volume", "issue", "pages", "pmid", "doi"):
+        if row.get(f) is not None:
+            row[f] = str(row[f])[:300]
+    row.update(source_id=source_id, position=position, original=rec.get("original") or {},
+               merged={})
+    return row
+
+
+def add_source(
+    store: Store,
+    *,
+    name: str,
+    kind: str,
+    file_name: str,
+    file_format: str,
+    sha256: str,
+    records: Sequence[dict[str, Any]],
+    missing: dict[str, int] | None = None,
+    search_date: str | None = None,
+    query: str | None = None,
+    actor: str | None = None,
+    force: bool = False,
+    chunk: int = 5000,
+    on_progress: Any = None,
+) -> int:
+    """Add one imported file and all its records in a single transaction; returns the source id.
+
+    Either the whole file lands or nothing does, so a crash or a bad record
+    never leaves a half-imported source behind.
+    """
+    if kind not in SOURCE_KINDS:
+        raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    with store.session() as s:
+        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        if earlier is not None and not force:
+            raise DuplicateImportError(
+                f"{file_name} was already imported as source {earlier.name!r} "
+                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
+                "use --force to import it again"
+            )
+        src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
+                     sha256=sha256, record_count=len(records), missing=missing or {},
+                     search_date=search_date, query=query, imported_by=actor)
+        s.add(src)
+        s.flush()
+        for start in range(0, len(records), chunk):
+            rows = [_record_row(r, src.id, start + i + 1)
+                    for i, r in enumerate(records[start:start + chunk])]
+            s.execute(insert(Record), rows)
+            if on_progress:
+                on_progress(len(rows))
+        audit(s, actor, "import", "source", src.id, name=name, kind=kind, file=file_name,
+              records=len(records), sha256=sha256)
+        return src.id
+
+
+def sources_frame(store: Store) -> pd.DataFrame:
+    with store.session() as s:
+        rows = s.execute(select(Source.id, Source.name, Source.kind, Source.file_name,
+                                Source.file_format, Source.record_count, Source.sha256,
+                                Source.imported_at, Source.missing)).all()
+    cols = ["source_id", "name", "kind", "file_name", "format", "records", "sha256",
+            "imported_at", "missing"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def live_links(s: Session) -> pd.DataFrame:
+    rows = s.execute(select(DuplicateLink.record_id, DuplicateLink.canonical_id,
+                            DuplicateLink.score, DuplicateLink.method)
+                     .where(DuplicateLink.undone_at.is_(None))).all()
+    return pd.DataFrame(rows, columns=["record_id", "canonical_id", "score", "method"])
+
+
+def records_frame(store: Store, *, canonical_only: bool = False,
+                  columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Records with their source name and canonical id (their own id when not a duplicate)."""
+    cols = list(columns) if columns else ["title", "authors", "year", "journal", "volume",
+                                          "issue", "pages", "doi", "pmid", "abstract",
+                                          "keywords", "type"]
+    with store.session() as s:
+        q = select(Record.id, Record.source_id, Source.name,
+                   *[getattr(Record, c) for c in cols]).join(Source)
+        df = pd.DataFrame(s.execute(q).all(), columns=["record_id", "source_id", "source", *cols])
+        links = live_links(s)
+    canon = dict(zip(links["record_id"], links["canonical_id"], strict=True))
+    df["canonical_id"] = [canon.get(r, r) for r in df["record_id"]]
+    if canonical_only:
+        df = df[df["canonical_id"] == df["record_id"]]
+    return df.reset_index(drop=True)
+
+
+def canonical_ids(s: Session) -> list[int]:
+    """Ids of the records that are not linked as a duplicate of another."""
+    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
+    return list(s.scalars(select(Record.id).where(Record.id.not_in(linked)).order_by(Record.id)))
+
+
+# --- reviewers --------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def add_reviewer(store: Store, username: str, display_name: str | None = None,
+                 role: str = "reviewer", password: str | None = None,
+                 actor: str | None = None) -> int:
+    if role not in ROLES:
+        raise RepoError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not username.strip():
+        raise RepoError("a reviewer needs a user name")
+    with store.session() as s:
+        if s.scalars(select(Reviewer).where(Reviewer.username == username)).first():
+            raise RepoError(f"a reviewer called {username!r} already exists")
+        r = Reviewer(username=username.strip(), display_name=display_name or username,
+                     role=role, password_hash=hash_password(password) if password else None)
+        s.add(r)
+        s.flush()
+        audit(s, actor, "add_reviewer", "reviewer", r.id, username=username, role=role)
+        return r.id
+
+
+def authenticate(store: Store, username: str, password: str) -> Reviewer | None:
+    """The active reviewer whose password matches, else None (no hint which part was wrong)."""
+    with store.session() as s:
+        r = s.scalars(select(Reviewer).where(Reviewer.username == username,
+                                             Reviewer.active.is_(True))).first()
+        if r is None or not r.password_hash:
+            return None
+        try:
+            _hasher.verify(r.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(r.password_hash):
+            r.password_hash = _hasher.hash(password)
+        return r
+
+
+def reviewers_frame(store: Store) -> pd.DataFrame:
+    with store.session() as s:
+        rows = s.execute(select(Reviewer.id, Reviewer.username, Reviewer.display_name,
+                                Reviewer.role, Reviewer.active)).all()
+    return pd.DataFrame(rows, columns=["reviewer_id", "username", "display_name", "role",
+                                       "active"])
+
+
+# --- decisions and resolutions ----------------------------------------------------------------
+
+def _check(stage: str, label: str) -> None:
+    if stage not in STAGES:
+        raise RepoError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
+    if label not in LABELS:
+        raise RepoError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
+
+
+def add_decision(store: Store, *, record_id: int, reviewer_id: int, stage: str, label: str,
+                 reason: str | None = None, note: str | None = None,
+                 request_id: str | None = None, actor: str | None = None) -> int:
+    """Append a decision (and its audit row) in one transaction; returns its id.
+
+    A repeated ``request_id`` (a retried click) returns the first decision's id
+    instead of writing it twice.
+    """
+    _check(stage, label)
+    try:
+        with store.session() as s:
+            d = Decision(record_id=record_id, reviewer_id=reviewer_id, stage=stage, label=label,
+                         reason=reason or None, note=note or None, request_id=request_id)
+            s.add(d)
+            s.flush()
+            audit(s, actor or str(reviewer_id), "decide", "decision", d.id, record_id=record_id,
+                  stage=stage, label=label, reason=reason)
+            return d.id
+    except IntegrityError:
+        if request_id is None:
+            raise
+        with store.session() as s:
+            existing = s.scalars(select(Decision.id).where(Decision.request_id == request_id))
+            found = existing.first()
+            if found is None:
+                raise
+            return found
+
+
+def decisions_frame(store: Store, stage: str, *, reviewer_id: int | None = None) -> pd.DataFrame:
+    """Decisions at a stage; pass ``reviewer_id`` to see only that reviewer's (blind mode)."""
+    with store.session() as s:
+        q = select(Decision.id, Decision.record_id, Decision.reviewer_id, Decision.label,
+                   Decision.reason, Decision.note, Decision.created_at).where(
+            Decision.stage == stage)
+        if reviewer_id is not None:
+            q = q.where(Decision.reviewer_id == reviewer_id)
+        rows = s.execute(q.order_by(Decision.id)).all()
+    return pd.DataFrame(rows, columns=["id", "record_id", "reviewer_id", "label", "reason",
+                                       "note", "created_at"])
+
+
+def add_resolution(store: Store, *, record_id: int, stage: str, label: str, resolved_by: int,
+                   reason: str | None = None, note: str | None = None) -> int:
+    _check(stage, label)
+    with store.session() as s:
+        r = Resolution(record_id=record_id, stage=stage, label=label, reason=reason, note=note,
+                       resolved_by=resolved_by)
+        s.add(r)
+        s.flush()
+        audit(s, str(resolved_by), "resolve", "resolution", r.id, record_id=record_id,
+              stage=stage, label=label, reason=reason)
+        return r.id
+
+
+def resolutions_frame(store: Store, stage: str) -> pd.DataFrame:
+    with store.session() as s:
+        rows = s.execute(select(Resolution.id, Resolution.record_id, Resolution.label,
+                                Resolution.reason, Resolution.created_at, Resolution.resolved_by)
+                         .where(Resolution.stage == stage).order_by(Resolution.id)).all()
+    return pd.DataFrame(rows, columns=["id", "record_id", "label", "reason", "created_at",
+                                       "resolved_by"])
+
+
+def outcomes(store: Store, stage: str) -> pd.DataFrame:
+    """Where each decided record stands at ``stage`` (see :mod:`review.stages`)."""
+    per_record = int(get_settings(store)["reviewers_per_record"])
+    return stage_outcomes(decisions_frame(store, stage), resolutions_frame(store, stage),
+                          per_record)
+
+
+# --- reports (full text) ----------------------------------------------------------------------
+
+def ensure_reports(store: Store, actor: str | None = None) -> int:
+    """Create a report (sought for retrieval) for each record included at title/abstract.
+
+    Idempotent, so every page can call it; returns how many reports were added.
+    """
+    ta = outcomes(store, "title_abstract")
+    included = set(ta.loc[ta["label"] == "include", "record_id"].astype(int))
+    with store.session() as s:
+        have = set(s.scalars(select(Report.record_id)))
+        new = sorted(included - have)
+        if new:
+            s.execute(insert(Report), [{"record_id": r, "retrieval": "sought",
+                                        "created_at": utcnow()} for r in new])
+            audit(s, actor, "seek_reports", "report", None, records=new)
+    return len(new)
+
+
+# --- status -----------------------------------------------------------------------------------
+
+def record_stages(store: Store) -> pd.DataFrame:
+    """Each record's current stage in words a reviewer uses, for `status` and exports."""
+    recs = records_frame(store, columns=["title"])
+    ta = outcomes(store, "title_abstract").set_index("record_id")
+    ft = outcomes(store, "full_text").set_index("record_id")
+    with store.session() as s:
+        retrieval = dict(s.execute(select(Report.record_id, Report.retrieval)).all())
+    stages = []
+    for rid, cid in zip(recs["record_id"], recs["canonical_id"], strict=True):
+        if rid != cid:
+            stages.append("duplicate")
+            continue
+        if rid in ft.index and ft.at[rid, "label"] in ("include", "exclude"):
+            stages.append(f"full text: {ft.at[rid, 'label']}d")
+        elif rid in ft.index and ft.at[rid, "status"] == "conflict":
+            stages.append("full text: conflict")
+        elif retrieval.get(rid) == "not_retrieved":
+            stages.append("full text: not retrieved")
+        elif rid in ta.index:
+            st, label = ta.at[rid, "status"], ta.at[rid, "label"]
+            if st == "conflict":
+                stages.append("title/abstract: conflict")
+            elif label == "include":
+                stages.append("full text: awaiting decision")
+            elif label in ("exclude", "maybe"):
+                stages.append(f"title/abstract: {label if label == 'maybe' else 'excluded'}")
+            else:
+                stages.append("title/abstract: in progress")
+        else:
+            stages.append("unscreened")
+    recs["stage"] = stages
+    return recs
+
+
+def count_records(store: Store) -> int:
+    with store.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Record)) or 0)
