@@ -396,6 +396,12 @@ def record_stages(store: Store) -> pd.DataFrame:
     return recs
 
 
+def records_with_stage(store: Store) -> pd.DataFrame:
+    """Every record's fields, source, canonical id and current stage, in import order."""
+    stages = record_stages(store)[["record_id", "stage"]]
+    return records_frame(store).merge(stages, on="record_id", how="left")
+
+
 def count_records(store: Store) -> int:
     with store.session() as s:
         return int(s.scalar(select(func.count()).select_from(Record)) or 0)

@@ -1,0 +1,41 @@
+"""The ``review`` command's Typer application and the options every command shares.
+
+Stage modules (``review.cli.project``, ``review.cli.dedup`` ...) register their
+commands on :data:`app`; keeping one module per stage lets each stage's shell
+sit next to the others without one file growing into a knot.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="review",
+    help="Systematic reviews from search exports to PRISMA 2020: import, dedup, rank, "
+    "screen, extract, synthesise, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+#: ``--db`` for every command that works on a review: a SQLite file path or a SQLAlchemy URL.
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Review database: a SQLite file path or a SQLAlchemy URL "
+        "(default: $REVIEW_DATABASE_URL, else ./review.db).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a user-facing error and return the exit to raise (no traceback for users)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)

@@ -1,0 +1,149 @@
+"""``review init / import / status / export / reviewer``: creating a review and moving records in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from review.cli.app import DbOption, app, console, fail
+from review.store import StoreError, open_store, repo
+from review.store.models import ROLES, SOURCE_KINDS
+
+#: Above this many records an import shows a progress bar.
+PROGRESS_THRESHOLD = 3000
+
+
+def _open(db: str | None, create: bool = False):
+    try:
+        return open_store(db, create=create)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    title: Annotated[str, typer.Option(help="The review's title, shown in the app.")] = "",
+    reviewers_per_record: Annotated[int, typer.Option(min=1, max=2)] = 1,
+) -> None:
+    """Create a new review (a SQLite file, or the schema in a PostgreSQL database)."""
+    store = _open(db, create=True)
+    if title:
+        repo.set_setting(store, "review_title", title, actor="cli")
+    repo.set_setting(store, "reviewers_per_record", reviewers_per_record, actor="cli")
+    console.print(f"Review ready at [bold]{store.url}[/]")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Search export: RIS, PubMed nbib/txt, BibTeX, CSV or XLSX.")],
+    source: Annotated[str, typer.Option("--source", help="Source name, e.g. 'PubMed', 'PsycINFO (Ovid)'.")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(SOURCE_KINDS)}.")] = "database",
+    search_date: Annotated[str | None, typer.Option(help="When the search was run (free text).")] = None,
+    query: Annotated[str | None, typer.Option(help="The search strategy, for the record.")] = None,
+    force: Annotated[bool, typer.Option(help="Import a file even if it was imported before.")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="Override format detection.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import one search export as a source; the whole file lands or nothing does."""
+    from review.io import read_records
+    from review.io.errors import ImportFormatError
+
+    if kind not in SOURCE_KINDS:
+        raise fail(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    if not file.is_file():
+        raise fail(f"{file}: no such file")
+    store = _open(db)
+    try:
+        imported = read_records(file, fmt=fmt, progress=True)
+    except ImportFormatError as exc:
+        raise fail(str(exc)) from exc
+    n = len(imported.records)
+    with Progress(TextColumn("storing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=n < PROGRESS_THRESHOLD) as bar:
+        task = bar.add_task(file.name, total=n)
+        try:
+            source_id = repo.add_source(
+                store, name=source, kind=kind, file_name=file.name, file_format=imported.fmt,
+                sha256=imported.sha256, records=imported.records, missing=imported.missing,
+                search_date=search_date, query=query, actor="cli", force=force,
+                on_progress=lambda k: bar.advance(task, k))
+        except (repo.DuplicateImportError, repo.RepoError) as exc:
+            raise fail(str(exc)) from exc
+    console.print(f"Imported [bold]{n}[/] records from {file.name} as source "
+                  f"[bold]{source}[/] (#{source_id}, {kind}, {imported.fmt}).")
+    missing = {k: v for k, v in imported.missing.items() if v}
+    if missing:
+        console.print("Records missing a field: " +
+                      ", ".join(f"{k} {v}" for k, v in sorted(missing.items())))
+    for w in imported.warnings[:20]:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+@app.command()
+def status(db: DbOption = None) -> None:
+    """Counts per source and per stage."""
+    store = _open(db)
+    stages = repo.record_stages(store)
+    sources = repo.sources_frame(store)
+    t = Table(title="Sources")
+    for col in ("source", "kind", "file", "records", "duplicates", "unique"):
+        t.add_column(col, justify="right" if col in ("records", "duplicates", "unique") else "left")
+    for src in sources.itertuples():
+        mine = stages[stages["source_id"] == src.source_id]
+        dups = int((mine["stage"] == "duplicate").sum())
+        t.add_row(src.name, src.kind, src.file_name, str(src.records), str(dups),
+                  str(len(mine) - dups))
+    console.print(t)
+    s = Table(title="Stages")
+    s.add_column("stage")
+    s.add_column("records", justify="right")
+    for stage, n in stages["stage"].value_counts().sort_index().items():
+        s.add_row(str(stage), str(int(n)))
+    console.print(s)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="Output file: .csv, .xlsx or .ris")],
+    db: DbOption = None,
+    canonical_only: Annotated[bool, typer.Option(help="Leave out records linked as duplicates.")] = False,
+) -> None:
+    """Export records with their current stage (CSV/XLSX/RIS by the file's extension)."""
+    from review.io import export as exporters
+
+    store = _open(db)
+    df = repo.records_with_stage(store)
+    if canonical_only:
+        df = df[df["record_id"] == df["canonical_id"]]
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        exporters.write_csv(df, out)
+    elif suffix == ".xlsx":
+        exporters.write_xlsx(df, out)
+    elif suffix == ".ris":
+        exporters.write_ris(df.to_dict("records"), out)
+    else:
+        raise fail(f"{out}: export to .csv, .xlsx or .ris")
+    console.print(f"Wrote {len(df)} records to {out}")
+
+
+@app.command()
+def reviewer(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Initial password.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES[:2])}.")] = "reviewer",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a reviewer (or lead) account to the review."""
+    store = _open(db)
+    try:
+        rid = repo.add_reviewer(store, username, name, role, password, actor="cli")
+    except repo.RepoError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"Added {role} [bold]{username}[/] (#{rid}).")
