@@ -114,6 +114,12 @@ def find_source_by_sha(store: Store, sha256: str) -> Source | None:
 
 def _record_row(rec: dict[str, Any], source_id: int, position: int) -> dict[str, Any]:
     row = {f: rec.get(f) for f in FIELDS}
+    year = row.get("year")
+    if year is not None and not isinstance(year, int):
+        try:
+            row["year"] = int(str(year).strip()[:4])
+        except ValueError:
+            raise RepoError(f"record {position}: year {year!r} is not a year") from None
     row["authors"] = list(rec.get("authors") or [])
     row["keywords"] = list(rec.get("keywords") or [])
     for f in ("volume", "issue", "pages", "pmid", "doi"):
@@ -198,7 +204,8 @@ def records_frame(store: Store, *, canonical_only: bool = False,
     with store.session() as s:
         q = select(Record.id, Record.source_id, Source.name,
                    *[getattr(Record, c) for c in cols]).join(Source)
-        df = pd.DataFrame(s.execute(q).all(), columns=["record_id", "source_id", "source", *cols])
+        df = pd.DataFrame(s.execute(q.order_by(Record.id)).all(),
+                          columns=["record_id", "source_id", "source", *cols])
         links = live_links(s)
     canon = dict(zip(links["record_id"], links["canonical_id"], strict=True))
     df["canonical_id"] = [canon.get(r, r) for r in df["record_id"]]
