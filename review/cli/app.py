@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 #: ``--db`` for every command that works on a review: a SQLite file path or a SQLAlchemy URL.
 DbOption = Annotated[

@@ -147,3 +147,45 @@ def reviewer(
     except repo.RepoError as exc:
         raise fail(str(exc)) from exc
     console.print(f"Added {role} [bold]{username}[/] (#{rid}).")
+
+
+def files_dir_for(url: str) -> Path | None:
+    """Where a review keeps its PDFs: beside a SQLite file, or $REVIEW_FILES_DIR for a server."""
+    import os
+
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        return db.with_name(f"{db.stem}-files")
+    env = os.environ.get("REVIEW_FILES_DIR")
+    return Path(env) if env else None
+
+
+@app.command("backup")
+def backup_cmd(
+    out: Annotated[Path, typer.Argument(help="Backup file to write (.zip).")],
+    db: DbOption = None,
+) -> None:
+    """Back up a whole review (every table and its stored PDFs) to one zip file."""
+    from review.store.backup import backup
+
+    store = _open(db)
+    counts = backup(store, out, files_dir_for(store.url))
+    console.print(f"Backed up {sum(counts.values())} rows in {len(counts)} tables to {out}")
+
+
+@app.command("restore")
+def restore_cmd(
+    archive: Annotated[Path, typer.Argument(help="A backup made by `review backup`.")],
+    db: DbOption = None,
+) -> None:
+    """Restore a backup into a new, empty review (SQLite or PostgreSQL)."""
+    from review.store.backup import BackupError, restore
+
+    if not archive.is_file():
+        raise fail(f"{archive}: no such file")
+    store = _open(db, create=True)
+    try:
+        counts = restore(store, archive, files_dir_for(store.url))
+    except BackupError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"Restored {sum(counts.values())} rows into {store.url}")
