@@ -30,20 +30,28 @@ def current_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage_outcomes(
-    decisions: pd.DataFrame, resolutions: pd.DataFrame, reviewers_per_record: int = 1
+    decisions: pd.DataFrame,
+    resolutions: pd.DataFrame,
+    reviewers_per_record: int = 1,
+    automation: frozenset[int] | set[int] = frozenset(),
 ) -> pd.DataFrame:
     """One row per record that has a decision or resolution at this stage.
 
     Columns: record_id, label (final label or None), status (``pending`` /
-    ``agreed`` / ``conflict`` / ``resolved``), reason (of the final label),
-    n_reviewers (current decisions).
+    ``agreed`` / ``conflict`` / ``resolved`` / ``automated``), reason (of the
+    final label), n_reviewers (current decisions). A current decision by one of
+    the ``automation`` reviewer ids (a stopping rule, a classifier the lead
+    trusts) is final on its own, unless a lead resolved the record.
     """
     cur = current_decisions(decisions)
     rows: dict[int, dict] = {}
     for record_id, group in cur.groupby("record_id", sort=False):
         labels = set(group["label"])
         n = len(group)
-        if n < reviewers_per_record:
+        auto = group[group["reviewer_id"].isin(automation)] if automation else group.iloc[:0]
+        if len(auto):
+            status, label = "automated", auto["label"].iloc[-1]
+        elif n < reviewers_per_record:
             status, label = "pending", None
         elif len(labels) == 1:
             status, label = "agreed", next(iter(labels))

@@ -214,6 +214,33 @@ def records_frame(store: Store, *, canonical_only: bool = False,
     return df.reset_index(drop=True)
 
 
+def link_duplicate(store: Store, record_id: int, canonical_id: int, *, score: float | None = None,
+                   method: str = "manual", reason: str | None = None,
+                   actor: str | None = None) -> int:
+    """Link ``record_id`` to ``canonical_id``; never deletes (undo: :func:`unlink_duplicate`)."""
+    if record_id == canonical_id:
+        raise RepoError(f"record {record_id} cannot be a duplicate of itself")
+    with store.session() as s:
+        link = DuplicateLink(record_id=record_id, canonical_id=canonical_id, score=score,
+                             method=method, reason=reason, created_by=actor)
+        s.add(link)
+        s.flush()
+        audit(s, actor, "link_duplicate", "duplicate_link", link.id, record_id=record_id,
+              canonical_id=canonical_id, score=score, method=method)
+        return link.id
+
+
+def unlink_duplicate(store: Store, link_id: int, actor: str | None = None) -> None:
+    """Undo a duplicate link: the row stays, stamped with who undid it and when."""
+    with store.session() as s:
+        link = s.get(DuplicateLink, link_id)
+        if link is None or link.undone_at is not None:
+            raise RepoError(f"no live duplicate link #{link_id}")
+        link.undone_at, link.undone_by = utcnow(), actor
+        audit(s, actor, "unlink_duplicate", "duplicate_link", link_id,
+              record_id=link.record_id, canonical_id=link.canonical_id)
+
+
 def canonical_ids(s: Session) -> list[int]:
     """Ids of the records that are not linked as a duplicate of another."""
     linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
@@ -344,8 +371,10 @@ def resolutions_frame(store: Store, stage: str) -> pd.DataFrame:
 def outcomes(store: Store, stage: str) -> pd.DataFrame:
     """Where each decided record stands at ``stage`` (see :mod:`review.stages`)."""
     per_record = int(get_settings(store)["reviewers_per_record"])
+    with store.session() as s:
+        automation = set(s.scalars(select(Reviewer.id).where(Reviewer.role == "automation")))
     return stage_outcomes(decisions_frame(store, stage), resolutions_frame(store, stage),
-                          per_record)
+                          per_record, automation)
 
 
 # --- reports (full text) ----------------------------------------------------------------------
