@@ -17,7 +17,8 @@ from review.store.models import ROLES, SOURCE_KINDS
 PROGRESS_THRESHOLD = 3000
 
 
-def _open(db: str | None, create: bool = False):
+def open_review(db: str | None, create: bool = False):
+    """The review at ``--db``, or a clean exit with the reason it cannot be opened."""
     try:
         return open_store(db, create=create)
     except StoreError as exc:
@@ -31,7 +32,7 @@ def init(
     reviewers_per_record: Annotated[int, typer.Option(min=1, max=2)] = 1,
 ) -> None:
     """Create a new review (a SQLite file, or the schema in a PostgreSQL database)."""
-    store = _open(db, create=True)
+    store = open_review(db, create=True)
     if title:
         repo.set_setting(store, "review_title", title, actor="cli")
     repo.set_setting(store, "reviewers_per_record", reviewers_per_record, actor="cli")
@@ -57,7 +58,7 @@ def import_(
         raise fail(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     if not file.is_file():
         raise fail(f"{file}: no such file")
-    store = _open(db)
+    store = open_review(db)
     try:
         imported = read_records(file, fmt=fmt, progress=True)
     except ImportFormatError as exc:
@@ -87,7 +88,7 @@ def import_(
 @app.command()
 def status(db: DbOption = None) -> None:
     """Counts per source and per stage."""
-    store = _open(db)
+    store = open_review(db)
     stages = repo.record_stages(store)
     sources = repo.sources_frame(store)
     t = Table(title="Sources")
@@ -116,7 +117,7 @@ def export(
     """Export records with their current stage (CSV/XLSX/RIS by the file's extension)."""
     from review.io import export as exporters
 
-    store = _open(db)
+    store = open_review(db)
     df = repo.records_with_stage(store)
     if canonical_only:
         df = df[df["record_id"] == df["canonical_id"]]
@@ -141,7 +142,7 @@ def reviewer(
     db: DbOption = None,
 ) -> None:
     """Add a reviewer (or lead) account to the review."""
-    store = _open(db)
+    store = open_review(db)
     try:
         rid = repo.add_reviewer(store, username, name, role, password, actor="cli")
     except repo.RepoError as exc:
@@ -168,7 +169,7 @@ def backup_cmd(
     """Back up a whole review (every table and its stored PDFs) to one zip file."""
     from review.store.backup import backup
 
-    store = _open(db)
+    store = open_review(db)
     counts = backup(store, out, files_dir_for(store.url))
     console.print(f"Backed up {sum(counts.values())} rows in {len(counts)} tables to {out}")
 
@@ -183,7 +184,7 @@ def restore_cmd(
 
     if not archive.is_file():
         raise fail(f"{archive}: no such file")
-    store = _open(db, create=True)
+    store = open_review(db, create=True)
     try:
         counts = restore(store, archive, files_dir_for(store.url))
     except BackupError as exc:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from review.cli.app import DbOption, app, console, err_console
-from review.cli.project import _open
+from review.cli.project import open_review
 
 
 @app.command()
@@ -22,7 +22,7 @@ def prisma(
     from review.report import flow_diagram, prisma_files
     from review.report.prisma import counts_from_store
 
-    store = _open(db)
+    store = open_review(db)
     counts = counts_from_store(store)
     out.mkdir(parents=True, exist_ok=True)
     paths = flow_diagram.save(counts, out)
