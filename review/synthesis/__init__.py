@@ -1,0 +1,1 @@
+"""Synthesis: mechanism tables and meta-analysis of the outcome data extracted from studies."""

@@ -1,0 +1,1122 @@
+"""Pooling effect sizes: fixed and random-effects models that agree with R's metafor.
+
+Every weighted fit is a statsmodels ``WLS`` (weights 1/(vi + τ²)); what statsmodels lacks
+for meta-analysis is supplied here, following metafor's ``rma.uni`` (version 3.8) so a
+statistician can check our numbers against it:
+
+* τ² estimators: DerSimonian–Laird (floored at 0, unlike statsmodels' ``combine_effects``),
+  Paule–Mandel (root of the generalised Q = k − p), and REML by Fisher scoring started at
+  the Hedges estimate, with step halving at the 0 boundary and metafor's check that the
+  likelihood at τ² = 0 is not higher.
+* Knapp–Hartung / Hartung–Knapp–Sidik–Jonkman (``hksj=True``): the variance of the
+  coefficients is multiplied by the weighted residual mean square (statsmodels' ``scale``
+  of the same WLS fit) and tests/CIs use t with k − p df. Like metafor's ``test="knha"`` the
+  multiplier is *not* truncated at 1.
+* Heterogeneity: Q with k − p df from the fixed-effect fit; I² = 100·τ²/(τ² + ṽ) and
+  H² = τ²/ṽ + 1 with ṽ = (k − p)/tr(P) the "typical" within-study variance, i.e. I² from
+  τ² as metafor reports it (for the fixed-effect model, I² and H² come from Q).
+* Prediction interval: metafor's ``predict()`` default, estimate ± crit·√(SE² + τ²), with
+  crit the normal quantile for z-tests and t(k − p) when ``hksj=True``. ``pi_type="t"``
+  always uses t(k − 1) and ``pi_type="riley"`` t(k − 2) (Higgins et al. 2009; the Cochrane
+  Handbook's choice), as metafor's ``pi.type``. For the fixed-effect model the interval
+  is the CI (τ² = 0); metafor prints none there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, stats
+
+from review.synthesis.effects import (
+    RATIO_MEASURES,
+    compute_effects,
+    effects_notes,
+)
+
+METHODS: tuple[str, ...] = ("FE", "DL", "PM", "REML")
+PI_TYPES: tuple[str, ...] = ("default", "t", "riley")
+METHOD_NAMES: dict[str, str] = {
+    "FE": "fixed (common) effect",
+    "DL": "random effects, DerSimonian-Laird",
+    "PM": "random effects, Paule-Mandel",
+    "REML": "random effects, REML",
+}
+MEASURE_LABELS: dict[str, str] = {
+    "OR": "Odds ratio",
+    "RR": "Risk ratio",
+    "RD": "Risk difference",
+    "SMD": "Standardised mean difference (Hedges' g)",
+    "MD": "Mean difference",
+    "ZCOR": "Correlation (pooled as Fisher's z)",
+    "GENERIC": "Effect size",
+}
+SUMMARY_KEYS: tuple[str, ...] = (
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "z",
+    "p",
+    "tau2",
+    "tau",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "pi_low",
+    "pi_high",
+    "k",
+    "method",
+    "measure",
+)
+#: Convergence threshold on τ² for REML (metafor's default is 1e-5; we go further).
+REML_TOL = 1e-10
+REML_MAXITER = 1000
+
+
+class MetaAnalysisError(ValueError):
+    """Data that cannot be pooled; the message names the study where one is to blame."""
+
+
+def back_transform(measure: str):
+    """The function taking the analysis scale to the reporting scale (exp for ratios)."""
+    if measure in RATIO_MEASURES:
+        return np.exp
+    if measure == "ZCOR":
+        return np.tanh
+    return lambda x: x
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _labels(k: int, studies: Sequence[Any] | None) -> list[str]:
+    if studies is None:
+        return [f"Study {i + 1}" for i in range(k)]
+    labels = [str(s) for s in list(studies)]
+    if len(labels) != k:
+        raise MetaAnalysisError(f"{len(labels)} study labels for {k} effect sizes")
+    return labels
+
+
+def _arrays(
+    yi: Any, vi: Any, studies: Sequence[Any] | None, min_k: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    y = np.asarray(pd.to_numeric(pd.Series(list(yi)), errors="coerce"), dtype=float)
+    v = np.asarray(pd.to_numeric(pd.Series(list(vi)), errors="coerce"), dtype=float)
+    if y.shape != v.shape:
+        raise MetaAnalysisError(f"{y.size} effect sizes but {v.size} variances")
+    labels = _labels(y.size, studies)
+    for i in range(y.size):
+        if not np.isfinite(y[i]):
+            raise MetaAnalysisError(
+                f"study {labels[i]!r} (row {i + 1}): effect size yi is "
+                "missing or not a finite number"
+            )
+        if not np.isfinite(v[i]):
+            raise MetaAnalysisError(
+                f"study {labels[i]!r} (row {i + 1}): sampling variance vi "
+                "is missing or not a finite number"
+            )
+        if v[i] <= 0:
+            raise MetaAnalysisError(
+                f"study {labels[i]!r} (row {i + 1}): sampling variance vi "
+                f"must be positive, got {v[i]:g}"
+            )
+    if y.size < min_k:
+        raise MetaAnalysisError(
+            f"a meta-analysis needs at least {min_k} studies; got {y.size}"
+            + (f" ({', '.join(labels)})" if labels else "")
+        )
+    return y, v, labels
+
+
+def _check_method(method: str) -> str:
+    m = str(method).upper()
+    if m not in METHODS:
+        raise MetaAnalysisError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    return m
+
+
+# ------------------------------------------------------------------------- weighted fits
+
+
+def _wls(y: np.ndarray, v: np.ndarray, tau2: float, X: np.ndarray):
+    """statsmodels WLS with inverse-variance weights 1/(vi + τ²)."""
+    return sm.WLS(y, X, weights=1.0 / (v + tau2)).fit()
+
+
+def _p_matrix(w: np.ndarray, X: np.ndarray, fit) -> np.ndarray:
+    """P = W − W X (X'WX)⁻¹ X'W, the residual-forming matrix of the weighted fit."""
+    WX = X * w[:, None]
+    return np.diag(w) - WX @ fit.normalized_cov_params @ WX.T
+
+
+def tau2_dl(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
+    """DerSimonian–Laird (method of moments on the fixed-effect Q), floored at 0."""
+    k, p = X.shape
+    w = 1.0 / v
+    fit = _wls(y, v, 0.0, X)
+    tr_p = float(np.trace(_p_matrix(w, X, fit)))
+    return max(0.0, (float(fit.ssr) - (k - p)) / tr_p)
+
+
+def tau2_pm(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
+    """Paule–Mandel: the τ² at which the generalised Q statistic equals its df (k − p)."""
+    k, p = X.shape
+
+    def excess(t2: float) -> float:
+        return float(_wls(y, v, t2, X).ssr) - (k - p)
+
+    if excess(0.0) <= 0:
+        return 0.0
+    hi = max(1.0, 10 * float(np.var(y)))
+    while excess(hi) > 0:
+        hi *= 10
+        if hi > 1e12:
+            raise MetaAnalysisError("Paule-Mandel: no tau^2 below 1e12 solves Q = k - p")
+    return float(
+        optimize.brentq(excess, 0.0, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+    )
+
+
+def _reml_loglik(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> float:
+    k, p = X.shape
+    fit = _wls(y, v, tau2, X)
+    w = 1.0 / (v + tau2)
+    _, logdet = np.linalg.slogdet((X * w[:, None]).T @ X)
+    return float(
+        -0.5 * (k - p) * math.log(2 * math.pi)
+        - 0.5 * np.sum(np.log(v + tau2))
+        - 0.5 * logdet
+        - 0.5 * fit.ssr
+    )
+
+
+def _reml_step(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> tuple[float, float]:
+    """(score numerator y'PPy − tr P, expected information tr PP) at τ², via a WLS fit."""
+    w = 1.0 / (v + tau2)
+    fit = _wls(y, v, tau2, X)
+    P = _p_matrix(w, X, fit)
+    py = w * fit.resid  # P y = W (y − X b)
+    return float(py @ py) - float(np.trace(P)), float(np.sum(P * P))
+
+
+def tau2_reml(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> tuple[float, int]:
+    """REML τ² by Fisher scoring over statsmodels WLS fits; returns (τ², iterations).
+
+    Each step: fit WLS with weights 1/(vi + τ²), form P from its (X'WX)⁻¹, and move τ² by
+    (y'PPy − tr P)/tr(PP) (score over expected information), halving the step whenever it
+    would cross 0 — metafor's scheme, started like metafor at the Hedges estimate.
+
+    Two safeguards keep the same fixed point but make convergence certain: a step is
+    halved until the restricted likelihood does not fall, and once two iterates have
+    scores of opposite sign (Fisher scoring overshooting back and forth, which on some
+    data takes metafor thousands of steps) the root of the score between them is found by
+    Brent's method.
+    """
+    k, p = X.shape
+    ols = sm.OLS(y, X).fit()
+    p0 = np.eye(k) - X @ ols.normalized_cov_params @ X.T
+    tau2 = max(0.0, (float(ols.ssr) - float(np.sum(np.diag(p0) * v))) / (k - p))
+    ll = _reml_loglik(y, v, X, tau2)
+    score, info = _reml_step(y, v, X, tau2)
+    iterations = 0
+    for iterations in range(1, REML_MAXITER + 1):  # noqa: B007 (reported after the loop)
+        adj = score / info
+        while tau2 + adj < 0 and abs(adj) > 1e-300:
+            adj /= 2
+        new = max(0.0, tau2 + adj)
+        ll_new = _reml_loglik(y, v, X, new)
+        halvings = 0
+        while ll_new < ll - 1e-13 * max(1.0, abs(ll)) and halvings < 60:
+            adj /= 2
+            new = max(0.0, tau2 + adj)
+            ll_new = _reml_loglik(y, v, X, new)
+            halvings += 1
+        if abs(new - tau2) < REML_TOL:
+            tau2 = new
+            break
+        new_score, new_info = _reml_step(y, v, X, new)
+        if new_score * score < 0:  # the score changes sign between the iterates: bracket
+            lo, hi = sorted((tau2, new))
+            tau2 = float(optimize.brentq(lambda t: _reml_step(y, v, X, t)[0], lo, hi,
+                                         xtol=REML_TOL, rtol=4 * np.finfo(float).eps))
+            break
+        tau2, ll, score, info = new, ll_new, new_score, new_info
+    else:
+        raise MetaAnalysisError(
+            f"REML did not converge in {REML_MAXITER} Fisher-scoring steps; try method PM or DL"
+        )
+    if 0 < tau2 < 1e-8 and _reml_step(y, v, X, 0.0)[0] <= 0:
+        tau2 = 0.0  # the steps crept towards the boundary; the maximum is at 0 itself
+    if tau2 > 0 and _reml_loglik(y, v, X, 0.0) - _reml_loglik(y, v, X, tau2) > 1e-10:
+        tau2 = 0.0  # stuck at a local maximum: metafor falls back to 0 likewise
+    return tau2, iterations
+
+
+def estimate_tau2(
+    y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str
+) -> tuple[float, int | None]:
+    """τ² by ``method`` for design matrix ``X``; (τ², iterations or None)."""
+    if method == "FE":
+        return 0.0, None
+    if method == "DL":
+        return tau2_dl(y, v, X), None
+    if method == "PM":
+        return tau2_pm(y, v, X), None
+    return tau2_reml(y, v, X)
+
+
+@dataclass(frozen=True)
+class _Heterogeneity:
+    q: float
+    q_df: int
+    q_p: float
+    i2: float
+    h2: float
+
+
+def _heterogeneity(
+    y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, fixed: bool
+) -> _Heterogeneity:
+    k, p = X.shape
+    if k <= p:
+        return _Heterogeneity(0.0, 0, 1.0, 0.0, 1.0)
+    w = 1.0 / v
+    fit = _wls(y, v, 0.0, X)
+    q = max(0.0, float(fit.ssr))
+    q_df = k - p
+    q_p = float(stats.chi2.sf(q, q_df))
+    if fixed:
+        i2 = max(0.0, 100.0 * (q - q_df) / q) if q > 0 else 0.0
+        h2 = q / q_df
+    else:
+        vt = q_df / float(np.trace(_p_matrix(w, X, fit)))
+        i2 = 100.0 * tau2 / (vt + tau2)
+        h2 = tau2 / vt + 1.0
+    return _Heterogeneity(q, q_df, q_p, i2, h2)
+
+
+def _crit(level: float, df: float | None) -> float:
+    q = 0.5 + level / 2
+    return float(stats.t.ppf(q, df)) if df is not None else float(stats.norm.ppf(q))
+
+
+# -------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class MetaResult:
+    """One pooled analysis. ``summary()`` is the stable, documented part; the rest is detail.
+
+    ``weights`` are percentages (1/(vi + τ²) normalised), as printed on forest plots.
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    stat: float
+    p: float
+    df: int | None
+    tau2: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_p: float
+    pi_low: float
+    pi_high: float
+    k: int
+    method: str
+    measure: str
+    hksj: bool
+    level: float
+    studies: tuple[str, ...]
+    yi: np.ndarray
+    vi: np.ndarray
+    weights: np.ndarray
+    notes: tuple[str, ...] = ()
+    iterations: int | None = None
+    pi_type: str = "default"
+
+    @property
+    def tau(self) -> float:
+        return math.sqrt(self.tau2)
+
+    @property
+    def test(self) -> str:
+        """``"t"`` under Knapp–Hartung (HKSJ), else ``"z"``."""
+        return "t" if self.df is not None else "z"
+
+    def summary(self) -> dict[str, Any]:
+        """The agreed summary keys (``summary.json``): numbers on the analysis scale."""
+        return {
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            self.test: self.stat,
+            "p": self.p,
+            "tau2": self.tau2,
+            "tau": self.tau,
+            "i2": self.i2,
+            "h2": self.h2,
+            "q": self.q,
+            "q_df": self.q_df,
+            "q_p": self.q_p,
+            "pi_low": self.pi_low,
+            "pi_high": self.pi_high,
+            "k": self.k,
+            "method": self.method,
+            "measure": self.measure,
+        }
+
+    def details(self) -> dict[str, Any]:
+        """What a reader needs besides the summary: scale, test, df, notes, back-transform."""
+        f = back_transform(self.measure)
+        out: dict[str, Any] = {
+            "model": METHOD_NAMES[self.method],
+            "measure_label": MEASURE_LABELS.get(self.measure, self.measure),
+            "hksj": self.hksj,
+            "test": self.test,
+            "df": self.df,
+            "level": self.level,
+            "pi_type": self.pi_type,
+            "tau2_iterations": self.iterations,
+            "notes": list(self.notes),
+        }
+        if self.measure in RATIO_MEASURES or self.measure == "ZCOR":
+            name = "r" if self.measure == "ZCOR" else self.measure
+            out["back_transformed"] = {
+                "scale": name,
+                "estimate": float(f(self.estimate)),
+                "ci_low": float(f(self.ci_low)),
+                "ci_high": float(f(self.ci_high)),
+                "pi_low": float(f(self.pi_low)),
+                "pi_high": float(f(self.pi_high)),
+            }
+        return out
+
+    def study_table(self) -> pd.DataFrame:
+        """Per-study effect, normal-theory CI and weight (%), in input order."""
+        se = np.sqrt(self.vi)
+        z = _crit(self.level, None)
+        return pd.DataFrame(
+            {
+                "study": list(self.studies),
+                "yi": self.yi,
+                "vi": self.vi,
+                "se": se,
+                "ci_low": self.yi - z * se,
+                "ci_high": self.yi + z * se,
+                "weight": self.weights,
+            }
+        )
+
+
+def _fit(
+    y: np.ndarray,
+    v: np.ndarray,
+    labels: list[str],
+    method: str,
+    hksj: bool,
+    measure: str,
+    level: float,
+    pi_type: str,
+    notes: Sequence[str],
+) -> MetaResult:
+    k = y.size
+    X = np.ones((k, 1))
+    notes = list(notes)
+    if k == 1:
+        tau2, iters = 0.0, None
+        if method != "FE":
+            notes.append(
+                f"{labels[0]} is the only study: its own estimate is shown, tau^2 set to 0."
+            )
+    else:
+        tau2, iters = estimate_tau2(y, v, X, method)
+    fit = _wls(y, v, tau2, X)
+    est = float(fit.params[0])
+    var = float(fit.normalized_cov_params[0, 0])
+    df: int | None = None
+    if hksj and k > 1:
+        s2w = float(fit.ssr) / (k - 1)  # = fit.scale: metafor's knha multiplier, untruncated
+        var *= s2w if s2w > np.finfo(float).eps else 0.0
+        df = k - 1
+        if method == "FE":
+            notes.append(
+                "Knapp-Hartung adjustment applied to a fixed-effect model "
+                "(it is meant for random-effects models)."
+            )
+    elif hksj:
+        notes.append("Knapp-Hartung needs two or more studies: z-based CI shown.")
+    se = math.sqrt(var)
+    crit = _crit(level, df)
+    stat = est / se if se > 0 else math.copysign(math.inf, est) if est else 0.0
+    if df is None:
+        p = float(2 * stats.norm.sf(abs(stat)))
+    else:
+        p = float(2 * stats.t.sf(abs(stat), df))
+    het = _heterogeneity(y, v, X, tau2, fixed=(method == "FE"))
+    if pi_type == "default" or k < 3:
+        pi_crit = crit
+    elif pi_type == "t":
+        pi_crit = _crit(level, k - 1)
+    else:  # riley
+        pi_crit = _crit(level, k - 2)
+    pi_half = pi_crit * math.sqrt(var + tau2)
+    w = 1.0 / (v + tau2)
+    return MetaResult(
+        estimate=est,
+        se=se,
+        ci_low=est - crit * se,
+        ci_high=est + crit * se,
+        stat=float(stat),
+        p=p,
+        df=df,
+        tau2=float(tau2),
+        i2=het.i2,
+        h2=het.h2,
+        q=het.q,
+        q_df=het.q_df,
+        q_p=het.q_p,
+        pi_low=est - pi_half,
+        pi_high=est + pi_half,
+        k=k,
+        method=method,
+        measure=measure,
+        hksj=hksj,
+        level=level,
+        studies=tuple(labels),
+        yi=y.copy(),
+        vi=v.copy(),
+        weights=100 * w / w.sum(),
+        notes=tuple(notes),
+        iterations=iters,
+        pi_type=pi_type,
+    )
+
+
+def meta_analyse(
+    yi: Sequence[float] | np.ndarray | pd.Series,
+    vi: Sequence[float] | np.ndarray | pd.Series,
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    measure: str = "GENERIC",
+    studies: Sequence[Any] | None = None,
+    level: float = 0.95,
+    pi_type: str = "default",
+    notes: Sequence[str] = (),
+) -> MetaResult:
+    """Pool effect sizes ``yi`` with sampling variances ``vi`` (two or more studies).
+
+    ``method``: ``FE`` (fixed/common effect), ``DL``, ``PM`` or ``REML`` (random effects).
+    ``hksj``: Knapp–Hartung (HKSJ) SE and t(k − 1) tests/CI. ``pi_type``: see module doc.
+    ``measure`` only labels the result (and picks the back-transform for reporting).
+    """
+    method = _check_method(method)
+    if pi_type not in PI_TYPES:
+        raise MetaAnalysisError(f"unknown pi_type {pi_type!r}; use one of {PI_TYPES}")
+    if not 0 < level < 1:
+        raise MetaAnalysisError(f"level must be between 0 and 1, got {level}")
+    y, v, labels = _arrays(yi, vi, studies, min_k=2)
+    return _fit(y, v, labels, method, hksj, str(measure).upper(), level, pi_type, notes)
+
+
+# -------------------------------------------------------------------------------- subgroups
+
+
+@dataclass(frozen=True, eq=False)
+class SubgroupResult:
+    """Separate random-effects models per subgroup plus the test for subgroup differences.
+
+    The test is Cochrane's (RevMan): Q_between = Σ (μ_g − μ̄)²/SE_g² over the subgroup
+    estimates, χ² on G − 1 df, each subgroup with its own τ². For a test that assumes one
+    common τ², use :func:`meta_regression` with the subgroup as a categorical covariate.
+    """
+
+    groups: dict[str, MetaResult]
+    overall: MetaResult
+    q_between: float
+    df_between: int
+    p_between: float
+    group_of: tuple[str, ...]
+    variable: str = "subgroup"
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for name, r in self.groups.items():
+            rows.append(
+                {
+                    "subgroup": name,
+                    "k": r.k,
+                    "estimate": r.estimate,
+                    "se": r.se,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "p": r.p,
+                    "tau2": r.tau2,
+                    "i2": r.i2,
+                    "q": r.q,
+                    "q_df": r.q_df,
+                    "q_p": r.q_p,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "q_between": self.q_between,
+            "df_between": self.df_between,
+            "p_between": self.p_between,
+            "subgroups": self.table().to_dict(orient="records"),
+            "overall": self.overall.summary(),
+        }
+
+
+def subgroup_analysis(
+    yi: Any,
+    vi: Any,
+    groups: Sequence[Any],
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+    pi_type: str = "default",
+    variable: str = "subgroup",
+) -> SubgroupResult:
+    """Pool within each subgroup (intervention type, mechanism, population, risk of bias…).
+
+    Subgroups appear in order of first appearance; a subgroup of one study is reported
+    with that study's own estimate (τ² = 0).
+    """
+    method = _check_method(method)
+    y, v, labels = _arrays(yi, vi, studies, min_k=2)
+    g = list(groups)
+    if len(g) != y.size:
+        raise MetaAnalysisError(f"{len(g)} subgroup labels for {y.size} studies")
+    names: list[str] = []
+    for i, val in enumerate(g):
+        if val is None or (isinstance(val, float) and math.isnan(val)) or str(val).strip() == "":
+            raise MetaAnalysisError(f"study {labels[i]!r} (row {i + 1}): no {variable} given")
+        if str(val) not in names:
+            names.append(str(val))
+    if len(names) < 2:
+        raise MetaAnalysisError(
+            f"subgroup analysis needs at least 2 values of {variable}; all studies are {names[0]!r}"
+        )
+    gs = np.array([str(x) for x in g])
+    results: dict[str, MetaResult] = {}
+    for name in names:
+        idx = np.flatnonzero(gs == name)
+        results[name] = _fit(
+            y[idx],
+            v[idx],
+            [labels[i] for i in idx],
+            method,
+            hksj,
+            str(measure).upper(),
+            level,
+            pi_type,
+            (),
+        )
+    overall = _fit(y, v, labels, method, hksj, str(measure).upper(), level, pi_type, ())
+    est = np.array([r.estimate for r in results.values()])
+    var_g = np.array([r.se**2 for r in results.values()])
+    if np.any(var_g <= 0):
+        raise MetaAnalysisError("a subgroup estimate has zero standard error")
+    between = _wls(est, var_g, 0.0, np.ones((len(est), 1)))
+    q_b = float(between.ssr)
+    df_b = len(est) - 1
+    return SubgroupResult(
+        groups=results,
+        overall=overall,
+        q_between=q_b,
+        df_between=df_b,
+        p_between=float(stats.chi2.sf(q_b, df_b)),
+        group_of=tuple(gs),
+        variable=variable,
+    )
+
+
+# --------------------------------------------------------------------------- meta-regression
+
+
+@dataclass(frozen=True, eq=False)
+class MetaRegressionResult:
+    """Mixed-effects meta-regression on one study-level covariate (metafor ``rma(mods=)``).
+
+    ``qe`` tests residual heterogeneity; ``qm`` the covariate (χ² on ``qm_df`` df, or under
+    HKSJ an F on (``qm_df``, k − p) df). ``r2`` is the share of τ² explained (percent),
+    metafor's pseudo-R² against the same method without the covariate; ``None`` for FE.
+    """
+
+    coefficients: pd.DataFrame
+    tau2: float
+    i2: float
+    h2: float
+    qe: float
+    qe_df: int
+    qe_p: float
+    qm: float
+    qm_df: int
+    qm_p: float
+    r2: float | None
+    k: int
+    method: str
+    measure: str
+    hksj: bool
+    covariate: str
+    studies: tuple[str, ...]
+    x: tuple[Any, ...]
+    yi: np.ndarray
+    vi: np.ndarray
+
+    @property
+    def tau(self) -> float:
+        return math.sqrt(self.tau2)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "covariate": self.covariate,
+            "k": self.k,
+            "method": self.method,
+            "measure": self.measure,
+            "hksj": self.hksj,
+            "tau2": self.tau2,
+            "tau": self.tau,
+            "i2": self.i2,
+            "h2": self.h2,
+            "r2": self.r2,
+            "qe": self.qe,
+            "qe_df": self.qe_df,
+            "qe_p": self.qe_p,
+            "qm": self.qm,
+            "qm_df": self.qm_df,
+            "qm_p": self.qm_p,
+            "coefficients": self.coefficients.to_dict(orient="records"),
+        }
+
+
+def _covariate_design(
+    x: Sequence[Any], labels: list[str], name: str
+) -> tuple[np.ndarray, list[str]]:
+    s = pd.Series(list(x), dtype=object)
+    for i, val in enumerate(s):
+        if (
+            val is None
+            or (isinstance(val, float) and math.isnan(val))
+            or (isinstance(val, str) and not val.strip())
+        ):
+            raise MetaAnalysisError(f"study {labels[i]!r} (row {i + 1}): {name} is missing")
+    numeric = pd.to_numeric(s, errors="coerce")
+    is_bool = all(isinstance(val, bool | np.bool_) for val in s)
+    if not is_bool and numeric.notna().all():
+        xs = numeric.to_numpy(dtype=float)
+        return np.column_stack([np.ones(len(xs)), xs]), ["intercept", name]
+    levels = sorted({str(val) for val in s})
+    if len(levels) < 2:
+        raise MetaAnalysisError(f"{name} takes one value only ({levels[0]!r})")
+    cols = [np.ones(len(s))]
+    terms = ["intercept"]
+    for lev in levels[1:]:
+        cols.append(np.array([1.0 if str(val) == lev else 0.0 for val in s]))
+        terms.append(f"{name}[{lev}]")
+    return np.column_stack(cols), terms
+
+
+def meta_regression(
+    yi: Any,
+    vi: Any,
+    covariate: Sequence[Any],
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    name: str = "covariate",
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> MetaRegressionResult:
+    """Regress effect sizes on one study-level covariate by WLS with τ² (REML, DL, PM or FE).
+
+    A numeric covariate enters as a slope; text/categorical ones are dummy-coded against
+    their first level in sorted order (as R's ``factor``), which also gives the
+    common-τ² test for subgroup differences (``qm``).
+    """
+    method = _check_method(method)
+    y, v, labels = _arrays(yi, vi, studies, min_k=2)
+    if len(list(covariate)) != y.size:
+        raise MetaAnalysisError(f"{len(list(covariate))} values of {name} for {y.size} studies")
+    X, terms = _covariate_design(covariate, labels, name)
+    k, p = X.shape
+    if k <= p:
+        raise MetaAnalysisError(f"meta-regression on {name} needs more than {p} studies; got {k}")
+    if np.linalg.matrix_rank(X) < p:
+        raise MetaAnalysisError(f"{name} does not vary enough across studies to be estimated")
+    tau2, _ = estimate_tau2(y, v, X, method)
+    fit = _wls(y, v, tau2, X)
+    beta = np.asarray(fit.params, dtype=float)
+    vb = np.asarray(fit.normalized_cov_params, dtype=float)
+    df: int | None = None
+    if hksj:
+        s2w = float(fit.ssr) / (k - p)
+        vb = vb * (s2w if s2w > np.finfo(float).eps else 0.0)
+        df = k - p
+    se = np.sqrt(np.diag(vb))
+    stat = beta / se
+    crit = _crit(level, df)
+    if df is None:
+        pv = 2 * stats.norm.sf(np.abs(stat))
+    else:
+        pv = 2 * stats.t.sf(np.abs(stat), df)
+    b = beta[1:]
+    qm = float(b @ np.linalg.solve(vb[1:, 1:], b))
+    m = p - 1
+    if df is None:
+        qm_p = float(stats.chi2.sf(qm, m))
+    else:
+        qm = qm / m
+        qm_p = float(stats.f.sf(qm, m, df))
+    het = _heterogeneity(y, v, X, tau2, fixed=(method == "FE"))
+    r2: float | None = None
+    if method != "FE":
+        tau2_0, _ = estimate_tau2(y, v, np.ones((k, 1)), method)
+        r2 = 0.0 if tau2_0 <= 0 else max(0.0, 100 * (tau2_0 - tau2) / tau2_0)
+    coefs = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": beta,
+            "se": se,
+            ("t" if df is not None else "z"): stat,
+            "p": pv,
+            "ci_low": beta - crit * se,
+            "ci_high": beta + crit * se,
+        }
+    )
+    return MetaRegressionResult(
+        coefficients=coefs,
+        tau2=float(tau2),
+        i2=het.i2,
+        h2=het.h2,
+        qe=het.q,
+        qe_df=het.q_df,
+        qe_p=het.q_p,
+        qm=qm,
+        qm_df=m,
+        qm_p=qm_p,
+        r2=r2,
+        k=k,
+        method=method,
+        measure=str(measure).upper(),
+        hksj=hksj,
+        covariate=name,
+        studies=tuple(labels),
+        x=tuple(covariate),
+        yi=y,
+        vi=v,
+    )
+
+
+# ---------------------------------------------------------------------- small-study effects
+
+
+@dataclass(frozen=True)
+class EggerResult:
+    """Egger's regression test for funnel-plot asymmetry.
+
+    ``bias`` is the coefficient on the standard error (Egger's intercept in the
+    yi/SE ~ 1/SE form); ``limit_estimate`` the effect as SE → 0 (metafor's "b").
+    """
+
+    bias: float
+    bias_se: float
+    stat: float
+    test: str
+    df: int | None
+    p: float
+    limit_estimate: float
+    limit_ci_low: float
+    limit_ci_high: float
+    k: int
+    model: str
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def egger_test(
+    yi: Any,
+    vi: Any,
+    *,
+    model: str = "lm",
+    method: str = "REML",
+    level: float = 0.95,
+    studies: Sequence[Any] | None = None,
+) -> EggerResult:
+    """Egger's test: regress yi on its standard error and test the slope.
+
+    ``model="lm"`` is Egger et al. (1997): weighted least squares (weights 1/vi) with a
+    multiplicative dispersion, t on k − 2 df — metafor's ``regtest(model="lm")``.
+    ``model="rma"`` is metafor's default ``regtest``: a meta-regression on the SE with τ²
+    by ``method`` and a z-test. Needs three studies; with fewer than ten the test has
+    little power (Cochrane Handbook 13.3.5), which callers should say.
+    """
+    y, v, labels = _arrays(yi, vi, studies, min_k=3)
+    sei = np.sqrt(v)
+    k = y.size
+    if model == "lm":
+        X = np.column_stack([np.ones(k), sei])
+        fit = sm.WLS(y, X, weights=1.0 / v).fit()
+        df = k - 2
+        b, se_b = float(fit.params[1]), float(fit.bse[1])
+        stat = b / se_b
+        p = float(2 * stats.t.sf(abs(stat), df))
+        crit = _crit(level, df)
+        icpt, se_i = float(fit.params[0]), float(fit.bse[0])
+        return EggerResult(
+            b, se_b, stat, "t", df, p, icpt, icpt - crit * se_i, icpt + crit * se_i, k, "lm"
+        )
+    if model == "rma":
+        reg = meta_regression(y, v, sei, method, name="sei", studies=labels)
+        c = reg.coefficients
+        return EggerResult(
+            float(c.loc[1, "estimate"]),
+            float(c.loc[1, "se"]),
+            float(c.loc[1, "z"]),
+            "z",
+            None,
+            float(c.loc[1, "p"]),
+            float(c.loc[0, "estimate"]),
+            float(c.loc[0, "ci_low"]),
+            float(c.loc[0, "ci_high"]),
+            k,
+            f"rma ({_check_method(method)})",
+        )
+    raise MetaAnalysisError(f"unknown Egger model {model!r}; use 'lm' or 'rma'")
+
+
+# ---------------------------------------------------------------------- sensitivity analyses
+
+_ROW_KEYS = (
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_p",
+    "pi_low",
+    "pi_high",
+)
+
+
+def _row(r: MetaResult) -> dict[str, Any]:
+    return {key: getattr(r, key) for key in _ROW_KEYS}
+
+
+def leave_one_out(
+    yi: Any,
+    vi: Any,
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Re-pool with each study left out in turn (metafor ``leave1out``): one row per study."""
+    method = _check_method(method)
+    y, v, labels = _arrays(yi, vi, studies, min_k=3)
+    rows = []
+    for i in range(y.size):
+        keep = np.arange(y.size) != i
+        r = _fit(
+            y[keep],
+            v[keep],
+            [lab for j, lab in enumerate(labels) if j != i],
+            method,
+            hksj,
+            str(measure).upper(),
+            level,
+            "default",
+            (),
+        )
+        rows.append({"omitted": labels[i], **_row(r)})
+    return pd.DataFrame(rows)
+
+
+def cumulative_meta(
+    yi: Any,
+    vi: Any,
+    years: Sequence[Any],
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Pool studies cumulatively in order of publication year (ties keep input order).
+
+    Row j pools the first j studies; the first row is the earliest study alone.
+    """
+    method = _check_method(method)
+    y, v, labels = _arrays(yi, vi, studies, min_k=2)
+    yrs = pd.to_numeric(pd.Series(list(years)), errors="coerce").to_numpy(dtype=float)
+    if yrs.size != y.size:
+        raise MetaAnalysisError(f"{yrs.size} years for {y.size} studies")
+    for i in range(y.size):
+        if not np.isfinite(yrs[i]):
+            raise MetaAnalysisError(
+                f"study {labels[i]!r} (row {i + 1}): year is missing or not a number"
+            )
+    order = np.argsort(yrs, kind="stable")
+    rows = []
+    for j in range(1, y.size + 1):
+        idx = order[:j]
+        r = _fit(
+            y[idx],
+            v[idx],
+            [labels[i] for i in idx],
+            method,
+            hksj,
+            str(measure).upper(),
+            level,
+            "default",
+            (),
+        )
+        last = int(order[j - 1])
+        rows.append(
+            {
+                "added": labels[last],
+                "year": int(yrs[last]) if yrs[last].is_integer() else yrs[last],
+                **_row(r),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- one outcome
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeAnalysis:
+    """Everything a synthesis page or report shows for one outcome."""
+
+    effects: pd.DataFrame
+    result: MetaResult
+    subgroups: SubgroupResult | None = None
+    egger: EggerResult | None = None
+    leave_one_out: pd.DataFrame | None = None
+    cumulative: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def meta_for_outcome(
+    outcome_df: pd.DataFrame,
+    measure: str,
+    method: str = "REML",
+    hksj: bool = False,
+    *,
+    subgroup: str | None = None,
+    year: str | None = "year",
+    level: float = 0.95,
+    pi_type: str = "default",
+    add: float = 0.5,
+    to: str = "only0",
+) -> OutcomeAnalysis:
+    """Full analysis of one outcome from its per-study rows (the pure core of ``review meta``).
+
+    ``outcome_df`` has one row per study: ``study`` plus the columns of
+    :func:`~review.synthesis.effects.compute_effects` for ``measure``; optionally the
+    column named by ``subgroup`` and a ``year`` column (for the cumulative analysis).
+    The store-backed ``review meta --outcome NAME`` only has to build this frame.
+    Raises :class:`~review.synthesis.effects.EffectSizeError` (naming the study and row)
+    for bad study data and :class:`MetaAnalysisError` for data that cannot be pooled.
+    """
+    effects = compute_effects(outcome_df, measure, add=add, to=to, level=level)
+    notes = list(effects_notes(effects))
+    k = len(effects)
+    result = meta_analyse(
+        effects["yi"],
+        effects["vi"],
+        method,
+        hksj,
+        measure=measure,
+        studies=effects["study"],
+        level=level,
+        pi_type=pi_type,
+        notes=notes,
+    )
+    sub = None
+    if subgroup:
+        if subgroup not in effects.columns:
+            raise MetaAnalysisError(
+                f"no column {subgroup!r} to form subgroups; columns are "
+                f"{', '.join(map(str, outcome_df.columns))}"
+            )
+        sub = subgroup_analysis(
+            effects["yi"],
+            effects["vi"],
+            effects[subgroup].tolist(),
+            method,
+            hksj,
+            studies=effects["study"],
+            measure=measure,
+            level=level,
+            pi_type=pi_type,
+            variable=subgroup,
+        )
+    egger = loo = cum = None
+    if k >= 3:
+        egger = egger_test(effects["yi"], effects["vi"], studies=effects["study"])
+        loo = leave_one_out(
+            effects["yi"],
+            effects["vi"],
+            method,
+            hksj,
+            studies=effects["study"],
+            measure=measure,
+            level=level,
+        )
+        if k < 10:
+            notes.append(f"Egger's test with {k} studies has little power (fewer than 10).")
+    if year and year in effects.columns:
+        cum = cumulative_meta(
+            effects["yi"],
+            effects["vi"],
+            effects[year],
+            method,
+            hksj,
+            studies=effects["study"],
+            measure=measure,
+            level=level,
+        )
+    return OutcomeAnalysis(
+        effects=effects,
+        result=result,
+        subgroups=sub,
+        egger=egger,
+        leave_one_out=loo,
+        cumulative=cum,
+        notes=tuple(notes),
+    )
