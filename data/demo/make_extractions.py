@@ -586,7 +586,8 @@ def intervention_description(s: dict, types: list[str], rng: random.Random) -> d
 
 def _lower(text: str) -> str:
     """Lower-case the first letter unless the text starts with an acronym (LGBTQ+)."""
-    return text if text[:2].isupper() else text[0].lower() + text[1:]
+    first = text.split()[0]
+    return text if len(first) > 1 and first.rstrip("+").isupper() else text[0].lower() + text[1:]
 
 
 def context_mechanism_outcome(s: dict, types: list[str], rng: random.Random) -> dict:
