@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,17 @@ EFFECT_MEASURES: Mapping[str, str] = {
 }
 
 CODEBOOK_FILE = "codebook.yaml"
+
+
+def default_forms_dir() -> Path:
+    """The review's forms: ``$REVIEW_FORMS_DIR``, else the project's ``extraction_forms/``.
+
+    A team edits the YAML files there, so the folder lives beside the code rather
+    than inside the installed package.
+    """
+    env = os.environ.get("REVIEW_FORMS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "extraction_forms"
+
 HISTORY_DIR = "history"
 _HISTORY_NAME = re.compile(r"^(?P<id>[a-z][a-z0-9_]*)-v(?P<version>[1-9][0-9]*)$")
 _FORM_KEYS = frozenset({"id", "title", "version", "description", "changes", "fields"})
