@@ -89,9 +89,9 @@ def build_demo(db: str | Path, *, data_dir: Path = DEMO_DIR,
 
 
 def _deduplicate(store: Store, say: Callable[[str], None]) -> None:
-    from review.dedup.store_ops import dedup_review
+    from review.dedup.store_ops import deduplicate_review
 
-    summary = dedup_review(store, actor="demo")
+    summary = deduplicate_review(store, actor="demo")
     say(f"deduplicated: {summary}")
 
 
@@ -189,7 +189,7 @@ def _extractions(store: Store, data_dir: Path, say: Callable[[str], None]) -> No
                 continue
             s.add(Extraction(study_id=sid, form_id=item["form_id"],
                              form_version=str(item["form_version"]), reviewer_id=lead,
-                             values=item["values"], status="final"))
+                             values=item["values"], status="consensus"))
             n += 1
     say(f"extractions: {n} forms for {len(study_by_key)} studies")
 

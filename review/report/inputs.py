@@ -1,0 +1,322 @@
+"""The plain tables the evidence tables and reference lists are made from, read from the store.
+
+Three questions decide what a table may show, and they are answered here once so
+the characteristics table, the synthesis tables, the reference list and the PRISMA
+counts agree with each other:
+
+* **Which studies are included?** A report counts when it was retrieved and its
+  final full-text label (agreed, resolved or automated, see :mod:`review.stages`)
+  is *include*; a study is included when any of its reports is, exactly as
+  :mod:`review.report.prisma` counts "reports of new included studies" and "new
+  studies". A report included but not yet grouped into a study is a study of its own.
+* **What is a study called?** Its ``Study.label`` ("Okafor 2019"), else "Surname
+  Year" from its earliest report; two studies with the same name become "Smith
+  2019a" and "Smith 2019b" in every table.
+* **Which extraction counts?** Per study and form: a ``consensus`` row, else a
+  ``final`` row (the lead's, or imported like the demo's), else — only when the
+  review uses single extraction — a reviewer's ``submitted`` row. Drafts never
+  count. Anything ambiguous (two reviewers' submitted rows and no consensus) is
+  reported in the ``notes`` rather than silently picked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from review.report.references import short_citation
+from review.store import Store, repo
+from review.store.models import Extraction, Record, Report, Study
+
+#: Extraction statuses that count, most authoritative first.
+COUNTING_STATUSES: tuple[str, ...] = ("consensus", "final", "submitted")
+#: Statuses a single reviewer writes; they count only under single extraction.
+REVIEWER_STATUSES = frozenset({"submitted"})
+#: Record fields a reference or a table needs.
+BIB_COLUMNS: tuple[str, ...] = (
+    "title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid",
+    "url", "type", "publisher", "keywords", "abstract",
+)
+REPORT_COLUMNS: tuple[str, ...] = (
+    "report_id", "record_id", "study_id", "study_label", "retrieval", "ft_label", "ft_status",
+    "ft_reason", *BIB_COLUMNS,
+)
+EXTRACTION_COLUMNS: tuple[str, ...] = (
+    "extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status", "values",
+    "updated_at",
+)
+FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str | list | tuple | dict):
+        return len(value) == 0 if not isinstance(value, str) else not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+def reports_frame(store: Store) -> pd.DataFrame:
+    """Every report with its study, retrieval state, final full-text outcome and record fields.
+
+    A canonical record may lack a field (a DOI, pages) that a duplicate had; the
+    fields filled from duplicates when the cluster was formed (``Record.merged``)
+    fill those gaps, so a reference is as complete as the review's data allows.
+    """
+    with store.session() as s:
+        rows = s.execute(
+            select(Report.id, Report.record_id, Report.study_id, Study.label, Report.retrieval,
+                   Record.merged, *[getattr(Record, c) for c in BIB_COLUMNS])
+            .join(Record, Record.id == Report.record_id)
+            .outerjoin(Study, Study.id == Report.study_id)
+            .order_by(Report.id)
+        ).all()
+    cols = ["report_id", "record_id", "study_id", "study_label", "retrieval", "merged",
+            *BIB_COLUMNS]
+    df = pd.DataFrame(rows, columns=cols)
+    for i, merged in enumerate(df["merged"]):
+        for column, value in (merged or {}).items():
+            if column in BIB_COLUMNS and _blank(df.at[i, column]) and not _blank(value):
+                df.at[i, column] = value
+    ft = repo.outcomes(store, "full_text").set_index("record_id")
+    df["ft_label"] = [ft["label"].get(r) if r in ft.index else None for r in df["record_id"]]
+    df["ft_status"] = [ft["status"].get(r) if r in ft.index else None for r in df["record_id"]]
+    df["ft_reason"] = [ft["reason"].get(r) if r in ft.index else None for r in df["record_id"]]
+    df["study_id"] = df["study_id"].astype("Int64")
+    return df[list(REPORT_COLUMNS)]
+
+
+def disambiguate(citations: Mapping[Any, str]) -> dict[Any, str]:
+    """Give different keys that share a citation the suffixes a, b, c... in the mapping's order.
+
+    Done before any table is built, so "Smith 2019a" is the same study in the
+    characteristics table, the mechanism table and the reference list.
+    """
+    by_citation: dict[str, list[Any]] = {}
+    for key, citation in citations.items():
+        by_citation.setdefault(citation, []).append(key)
+    out = dict(citations)
+    for citation, keys in by_citation.items():
+        if len(keys) > 1:
+            for letter, key in zip("abcdefghijklmnopqrstuvwxyz", keys, strict=False):
+                out[key] = f"{citation}{letter}"
+    return out
+
+
+def _counted(reports: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Reports that were retrieved and carry this final full-text label (PRISMA's rule)."""
+    mask = (reports["retrieval"] != "not_retrieved") & (reports["ft_label"] == label)
+    return reports[mask]
+
+
+def included_from(reports: pd.DataFrame) -> pd.DataFrame:
+    """Reports of included studies, one row each, with the study's key and citation.
+
+    ``study_key`` is ``"study:<id>"`` for a grouped report and ``"report:<id>"`` for
+    one not grouped yet (it counts as a study of its own, as in the PRISMA counts).
+    """
+    inc = _counted(reports, "include").copy()
+    if inc.empty:
+        return inc.assign(study_key=pd.Series(dtype=object),
+                          short_citation=pd.Series(dtype=object))
+    inc["study_key"] = [f"study:{int(s)}" if pd.notna(s) else f"report:{int(r)}"
+                        for s, r in zip(inc["study_id"], inc["report_id"], strict=True)]
+    names: dict[Any, str] = {}
+    for key, part in inc.groupby("study_key", sort=False):
+        labels = [str(x).strip() for x in part["study_label"] if not _blank(x)]
+        if labels:
+            names[key] = labels[0]
+        else:
+            first = part.assign(_y=pd.to_numeric(part["year"], errors="coerce")).sort_values(
+                ["_y", "report_id"], na_position="last").iloc[0]
+            names[key] = short_citation(first["authors"], first["year"])
+    sort_key = {k: (0, int(k.split(":")[1])) if k.startswith("study:")
+                else (1, int(k.split(":")[1])) for k in names}
+    unique = disambiguate(dict(sorted(names.items(), key=lambda kv: sort_key[kv[0]])))
+    inc["short_citation"] = inc["study_key"].map(unique)
+    first = ["study_key", "study_id", "short_citation", "report_id", "record_id"]
+    rest = [c for c in inc.columns if c not in first]
+    return inc[first + rest].reset_index(drop=True)
+
+
+def excluded_from(reports: pd.DataFrame) -> pd.DataFrame:
+    """Full-text excluded reports with their final reason and a "Surname Year" citation."""
+    exc = _counted(reports, "exclude").copy()
+    if exc.empty:
+        return exc.assign(short_citation=pd.Series(dtype=object), reason=pd.Series(dtype=object))
+    names = {int(r.report_id): short_citation(r.authors, r.year)
+             for r in exc.sort_values("report_id").itertuples(index=False)}
+    unique = disambiguate(names)
+    exc["short_citation"] = [unique[int(r)] for r in exc["report_id"]]
+    exc["reason"] = [str(r) if not _blank(r) else "No reason given" for r in exc["ft_reason"]]
+    first = ["report_id", "record_id", "short_citation", "reason"]
+    return exc[first + [c for c in exc.columns if c not in first]].reset_index(drop=True)
+
+
+def included_studies(store: Store) -> pd.DataFrame:
+    """Reports of the review's included studies (see :func:`included_from`)."""
+    return included_from(reports_frame(store))
+
+
+def excluded_reports(store: Store) -> pd.DataFrame:
+    """Reports excluded at full text, with reasons (see :func:`excluded_from`)."""
+    return excluded_from(reports_frame(store))
+
+
+# --------------------------------------------------------------------------- extractions
+
+
+@dataclass
+class ChosenExtractions:
+    """The extraction that counts per study and form, and what a lead should know about it."""
+
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _version(value: Any) -> Any:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return value
+
+
+def choose_extractions(
+    rows: pd.DataFrame,
+    citations: Mapping[int, str],
+    status: Sequence[str] = COUNTING_STATUSES,
+    single_extraction: bool = True,
+) -> ChosenExtractions:
+    """One extraction per study and form, in the input shape of :mod:`review.synthesis.mechanisms`.
+
+    ``rows`` has :data:`EXTRACTION_COLUMNS`; ``citations`` maps the study ids to show
+    (others are left out) to their citation. ``status`` lists the statuses that count;
+    ``consensus`` outranks ``final``, which outranks a reviewer's ``submitted`` row
+    (counted only when ``single_extraction``). Within a status the newest form version
+    wins, then the latest edit. Returns the rows plus notes naming any study where the
+    choice was not clear-cut.
+    """
+    known = len(COUNTING_STATUSES)
+    rank = {s: COUNTING_STATUSES.index(s) if s in COUNTING_STATUSES else known for s in status}
+    out, notes = [], []
+    cand = rows[rows["study_id"].isin(list(citations))].copy()
+    cand["form_version"] = cand["form_version"].map(_version)
+    cand = cand[cand["status"].isin(list(rank))]
+    unusable = cand.iloc[:0]
+    if not single_extraction:
+        unusable = cand[cand["status"].isin(REVIEWER_STATUSES)]
+        cand = cand[~cand["status"].isin(REVIEWER_STATUSES)]
+    for (sid, form_id), group in cand.groupby(["study_id", "form_id"], sort=True):
+        g = group.assign(
+            _rank=group["status"].map(rank),
+            _v=group["form_version"].map(lambda v: v if isinstance(v, int) else -1),
+            _t=pd.to_datetime(group["updated_at"], utc=True, errors="coerce"),
+        ).sort_values(["_rank", "_v", "_t", "extraction_id"],
+                      ascending=[True, False, False, False])
+        best = g.iloc[0]
+        rivals = g[(g["_rank"] == best["_rank"]) & (g["_v"] == best["_v"])]
+        if len(rivals) > 1 and rivals["reviewer_id"].nunique(dropna=False) > 1:
+            notes.append(
+                f"{citations[sid]}: {len(rivals)} '{best['status']}' extractions of form "
+                f"{form_id} by different reviewers and no consensus; used the latest "
+                f"(extraction #{int(best['extraction_id'])})")
+        out.append({
+            "study_id": int(sid), "short_citation": citations[sid], "form_id": form_id,
+            "form_version": best["form_version"], "values": best["values"] or {},
+            "status": best["status"], "extraction_id": int(best["extraction_id"]),
+        })
+    chosen = {(r["study_id"], r["form_id"]) for r in out}
+    waiting = sorted({(int(r.study_id), r.form_id) for r in unusable.itertuples(index=False)}
+                     - chosen)
+    for sid, form_id in waiting:
+        notes.append(f"{citations[sid]}: form {form_id} has submitted extractions awaiting "
+                     "consensus; left out of the tables")
+    columns = ["study_id", "short_citation", "form_id", "form_version", "values", "status",
+               "extraction_id"]
+    return ChosenExtractions(pd.DataFrame(out, columns=columns), notes)
+
+
+def _extraction_rows(store: Store) -> pd.DataFrame:
+    with store.session() as s:
+        rows = s.execute(select(
+            Extraction.id, Extraction.study_id, Extraction.form_id, Extraction.form_version,
+            Extraction.reviewer_id, Extraction.status, Extraction.values, Extraction.updated_at,
+        ).order_by(Extraction.id)).all()
+    return pd.DataFrame(rows, columns=list(EXTRACTION_COLUMNS))
+
+
+def _study_citations(store: Store, included_only: bool) -> dict[int, str]:
+    inc = included_studies(store)
+    citations = {int(s): c for s, c in zip(inc["study_id"], inc["short_citation"], strict=True)
+                 if pd.notna(s)}
+    if included_only:
+        return citations
+    with store.session() as s:
+        labels = dict(s.execute(select(Study.id, Study.label).order_by(Study.id)).all())
+    others = {int(k): v for k, v in labels.items() if int(k) not in citations}
+    return {**citations, **disambiguate(others)}
+
+
+def single_extraction(store: Store) -> bool:
+    """Whether the review extracts each study once (the default) or twice with consensus."""
+    return int(repo.get_settings(store).get("extractors_per_study", 1) or 1) < 2
+
+
+def choose_from_store(store: Store, status: Sequence[str] = COUNTING_STATUSES, *,
+                      included_only: bool = True) -> ChosenExtractions:
+    """:func:`choose_extractions` over a review, with the studies' table citations."""
+    return choose_extractions(_extraction_rows(store), _study_citations(store, included_only),
+                              status, single_extraction(store))
+
+
+def extractions_frame(store: Store, status: Sequence[str] = COUNTING_STATUSES, *,
+                      included_only: bool = True) -> pd.DataFrame:
+    """The extractions that count, one row per study per form, as the synthesis expects.
+
+    Columns: ``study_id``, ``short_citation``, ``form_id``, ``form_version`` (int),
+    ``values`` (plus ``status`` and ``extraction_id`` for tracing). By default only
+    included studies appear, since a study excluded after extraction must not reach
+    a table.
+    """
+    return choose_from_store(store, status, included_only=included_only).frame
+
+
+# ----------------------------------------------------------------------------- codebook
+
+
+def forms_dir(store: Store | None = None) -> Path | None:
+    """Where the review's forms (and codebook) are: $REVIEW_FORMS_DIR, the review's
+    ``extraction_forms_dir`` setting, ``./extraction_forms``, else the shipped forms."""
+    setting = repo.get_settings(store).get("extraction_forms_dir") if store else None
+    candidates: Iterable[Any] = (os.environ.get(FORMS_DIR_ENV), setting,
+                                 Path.cwd() / "extraction_forms",
+                                 Path(__file__).resolve().parents[2] / "extraction_forms")
+    for c in candidates:
+        if c and Path(c).is_dir():
+            return Path(c)
+    return None
+
+
+def codebook_for(store: Store | None = None):
+    """The review's codebook (labels and order of codes), or None where there is none."""
+    from review.extraction import load_codebook
+
+    folder = forms_dir(store)
+    if folder is None or not (folder / "codebook.yaml").is_file():
+        return None
+    return load_codebook(folder / "codebook.yaml")
