@@ -169,7 +169,7 @@ def _full_text(store, truth, ref_of, ids, included, say) -> None:
                          t["conflict_reason"] or None, t["conflict"] == FT)
             decided += 1
     say(f"full text: {len(reports)} reports sought, {decided} assessed, "
-        f"{len(studies)} included studies")
+        f"{len(studies)} studies grouped from the reports the key includes")
 
 
 def _extractions(store: Store, data_dir: Path, say: Callable[[str], None]) -> None:

@@ -21,10 +21,10 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 from review.report.prisma import PrismaCounts  # noqa: E402
 
-BOX_W = 2.9  # inches
-HEAD_WRAP, ITEM_WRAP = 42, 36  # characters per line that fit BOX_W at FONT
-FONT = 8.5
-LINE_H = 0.165  # inches per text line at FONT
+BOX_W = 2.35  # inches
+HEAD_WRAP, ITEM_WRAP = 38, 33  # characters per line that fit BOX_W at FONT
+FONT = 7.5
+LINE_H = 0.145  # inches per text line at FONT
 PAD = 0.12
 HEADER_COLOUR = "#f4c542"
 PHASE_COLOUR = "#9ec5e8"
@@ -110,9 +110,9 @@ def draw(counts: PrismaCounts, title: str | None = None) -> plt.Figure:
         included += _lines("of which from the previous version of the review",
                            n=v["previous_studies"])
 
-    gap_x, gap_y = 0.45, 0.38
-    x1, x2 = 0.75, 0.75 + BOX_W + gap_x
-    x3 = x2 + BOX_W + 0.75
+    gap_x, gap_y = 0.35, 0.3
+    x1, x2 = 0.65, 0.65 + BOX_W + gap_x
+    x3 = x2 + BOX_W + 0.45
     x4 = x3 + BOX_W + gap_x
     width = (x4 if other else x2) + BOX_W + 0.25
     top = 0.0
@@ -128,7 +128,11 @@ def draw(counts: PrismaCounts, title: str | None = None) -> plt.Figure:
     row_h = max(b.h for b in boxes.values())
     y -= row_h + gap_y
     screening_top = y
-    boxes["screened"] = _Box(x1, y, _lines("Records screened", n=v["records_screened"]))
+    screened_lines = _lines("Records screened", n=v["records_screened"])
+    if counts.awaiting_screening:
+        screened_lines += _items([("awaiting a title/abstract decision",
+                                   counts.awaiting_screening)])
+    boxes["screened"] = _Box(x1, y, screened_lines)
     boxes["excluded"] = _Box(x2, y, excl)
     y -= max(boxes["screened"].h, boxes["excluded"].h) + gap_y
     boxes["sought"] = _Box(x1, y, _lines("Reports sought for retrieval",
@@ -141,8 +145,10 @@ def draw(counts: PrismaCounts, title: str | None = None) -> plt.Figure:
         boxes["o_notret"] = _Box(x4, y, _lines("Reports not retrieved",
                                                n=v["other_notretrieved_reports"]))
     y -= max(b.h for k, b in boxes.items() if k in ("sought", "notret", "o_sought")) + gap_y
-    boxes["assessed"] = _Box(x1, y, _lines("Reports assessed for eligibility",
-                                           n=v["dbr_assessed"]))
+    assessed_lines = _lines("Reports assessed for eligibility", n=v["dbr_assessed"])
+    if counts.awaiting_full_text:
+        assessed_lines += _items([("awaiting a full-text decision", counts.awaiting_full_text)])
+    boxes["assessed"] = _Box(x1, y, assessed_lines)
     boxes["ft_excl"] = _Box(x2, y, ft_excl)
     if other:
         boxes["o_assessed"] = _Box(x3, y, _lines("Reports assessed for eligibility",
@@ -152,7 +158,7 @@ def draw(counts: PrismaCounts, title: str | None = None) -> plt.Figure:
     y -= max(b.h for k, b in boxes.items() if k in ("assessed", "ft_excl", "o_ft_excl")) + gap_y
     included_top = y
     boxes["included"] = _Box(x1, y, included)
-    bottom = min(y - boxes["included"].h, included_top - 1.1) - 0.2
+    bottom = min(y - boxes["included"].h, included_top - 0.8) - 0.2
 
     height = -bottom + 0.1
     fig = plt.figure(figsize=(width, height))

@@ -86,6 +86,10 @@ class PrismaCounts:
     ft_reasons: dict[str, int]
     other_ft_reasons: dict[str, int]
     checks: list[str]
+    #: Screened records with no final title/abstract label yet (unscreened, conflict, maybe).
+    awaiting_screening: int = 0
+    #: Reports assessed (databases/registers column) with no final full-text label yet.
+    awaiting_full_text: int = 0
 
     def as_prisma2020(self) -> dict[str, Any]:
         """The counts keyed by the PRISMA2020 R package's field names (0 where n/a)."""
@@ -176,9 +180,13 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
     v["total_reports"] = v["new_reports"] + v["previous_reports"]
 
     checks = _checks(v, screened, excluded, left, retrieval, ta_label, ft_label, db_record)
+    awaiting_ta = {r for r in screened - excluded if r not in retrieval}
+    awaiting_ft = {r for r, how in retrieval.items() if r in left and how != "not_retrieved"
+                   and ft_label.get(r) not in ("include", "exclude")}
     return PrismaCounts(values=v, excluded_by_reviewers=len(excluded - by_rule),
                         excluded_by_stopping_rule=len(by_rule), ft_reasons=reasons_left,
-                        other_ft_reasons=reasons_right, checks=checks)
+                        other_ft_reasons=reasons_right, checks=checks,
+                        awaiting_screening=len(awaiting_ta), awaiting_full_text=len(awaiting_ft))
 
 
 def _sample(ids: set[int], k: int = 10) -> str:
