@@ -70,7 +70,9 @@ def _inputs(with_other: bool) -> PrismaInputs:
 
 
 def _texts(fig) -> str:
-    return "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    """All text drawn in the figure, box lines joined as a reader reads them (wrap-agnostic)."""
+    return " ".join(" ".join(t.get_text().split("\n"))
+                    for t in fig.findobj(matplotlib.text.Text)).replace("     ", " ")
 
 
 def test_diagram_shows_every_box_with_its_count():

@@ -1,0 +1,158 @@
+"""PubMed MEDLINE format (``.nbib`` from "Cite → NBIB", ``pubmed-*.txt`` from
+"Save → Format: PubMed").
+
+Why hand-written: the format is tiny and fixed (a tag padded to four
+characters, ``"- "``, the value; continuation lines indented by six spaces;
+records separated by a blank line), and the only maintained library that
+reads it (Biopython's ``Bio.Medline``) would add a large dependency for some
+forty lines. The parser is strict -- a line that is neither a tag line, a
+continuation nor blank is an error with its line number -- because a lenient
+reader would quietly fold a corrupted file into wrong fields.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from review.io.errors import ImportFormatError
+from review.io.fields import (
+    as_list,
+    clean,
+    clean_long,
+    first,
+    join_pages,
+    make_record,
+    parse_year,
+    unique,
+    word_type,
+)
+from review.io.progress import STEP, Advance, tracked
+from review.io.ris import unify_newlines
+from review.records import Record
+
+_TAG = re.compile(r"[A-Z][A-Z0-9]{1,3}")
+
+
+def count_records(text: str) -> int:
+    """Cheap estimate of the number of records, for the progress bar."""
+    return text.count("PMID- ")
+
+
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+    """Records of a MEDLINE-format export."""
+    blocks = _split(text, filename, advance)
+    if not blocks:
+        raise ImportFormatError(filename, "no MEDLINE records (no 'PMID- ' lines)", line=1)
+    # PubMed ends every record with its source line (SO); a last record
+    # without one, after records that have it, was cut off.
+    if len(blocks) > 1 and "SO" not in blocks[-1][1] and all("SO" in b for _, b in blocks[:-1]):
+        raise ImportFormatError(
+            filename,
+            "the last record has no 'SO' (source) line, which PubMed writes at the end of "
+            "every record; the file looks truncated",
+            line=blocks[-1][0],
+            record=len(blocks),
+        )
+    return [to_record(tags) for _, tags in tracked(blocks, advance, 0.5)], []
+
+
+def _split(text: str, filename: str, advance: Advance) -> list[tuple[int, dict[str, Any]]]:
+    """Group lines into records of ``{tag: value or [values]}`` with their start line."""
+    blocks: list[tuple[int, dict[str, Any]]] = []
+    current: dict[str, Any] | None = None
+    last_tag = ""
+    pending = 0
+    for lineno, line in enumerate(unify_newlines(text).split("\n"), 1):
+        if line[4:6] == "- " or (len(line) == 5 and line[4] == "-"):
+            tag = line[:4].rstrip()
+            if _TAG.fullmatch(tag):
+                value = line[6:].strip()
+                if current is None or (tag == "PMID" and "PMID" in current):
+                    current = {}
+                    blocks.append((lineno, current))
+                    pending += 1
+                    if pending == STEP:
+                        advance(pending * 0.5)  # splitting is half the work
+                        pending = 0
+                existing = current.get(tag)
+                if existing is None:
+                    current[tag] = value
+                elif isinstance(existing, list):
+                    existing.append(value)
+                else:
+                    current[tag] = [existing, value]
+                last_tag = tag
+                continue
+        stripped = line.strip()
+        if not stripped:
+            current = None
+            continue
+        if line[0] in " \t" and current is not None:
+            value = current[last_tag]
+            if isinstance(value, list):
+                value[-1] = f"{value[-1]} {stripped}" if value[-1] else stripped
+            else:
+                current[last_tag] = f"{value} {stripped}" if value else stripped
+            continue
+        what = (
+            "an indented continuation line outside a record"
+            if line[0] in " \t"
+            else (f"not a MEDLINE line ('{stripped[:40]}'); expected 'TAG - value'")
+        )
+        raise ImportFormatError(filename, what, line=lineno, record=len(blocks) + (current is None))
+    advance(pending * 0.5)
+    return blocks
+
+
+def to_record(tags: dict[str, Any]) -> Record:
+    """Map one MEDLINE record's tags to the shared record shape."""
+    get = tags.get
+    authors = [a for a in (clean(x) for x in as_list(get("FAU") or get("AU"))) if a]
+    authors += [a for a in (clean(x) for x in as_list(get("CN"))) if a]
+    return make_record(
+        tags,
+        title=_unbracket(clean(first(get("TI"), get("BTI"), get("TT")))),
+        authors=authors,
+        year=parse_year(get("DP"), get("DEP"), get("EDAT")),
+        journal=clean(first(get("JT"), get("TA"))),
+        volume=clean(first(get("VI"))),
+        issue=clean(first(get("IP"))),
+        pages=join_pages(get("PG")),
+        doi=_doi(tags),
+        pmid=clean(first(get("PMID"))),
+        abstract=clean_long(get("AB")),
+        keywords=_keywords(tags),
+        type=word_type(get("PT")),
+        url=None,
+        language=clean(first(get("LA"))),
+        publisher=clean(first(get("PB"))),
+        issn=_issn(get("IS")),
+    )
+
+
+def _keywords(tags: dict[str, Any]) -> list[str]:
+    """Author keywords (``OT``) then MeSH headings (``MH``), the major-topic ``*`` removed."""
+    terms = (clean(x) for x in as_list(tags.get("OT")) + as_list(tags.get("MH")))
+    return unique(t.lstrip("*") for t in terms if t and t.lstrip("*"))
+
+
+def _doi(tags: dict[str, Any]) -> str | None:
+    for value in as_list(tags.get("AID")) + as_list(tags.get("LID")):
+        if value.rstrip().endswith("[doi]"):
+            return clean(value.rstrip()[: -len("[doi]")])
+    return None
+
+
+def _issn(value: Any) -> str | None:
+    """``1234-5678 (Electronic)`` → ``1234-5678``."""
+    text = clean(first(value))
+    return text.split(" (")[0] if text else None
+
+
+def _unbracket(title: str | None) -> str | None:
+    """PubMed wraps translated titles in brackets: ``[Loneliness in children].``"""
+    if title and title.startswith("[") and title.rstrip(".").endswith("]"):
+        inner = title.rstrip(".")[1:-1].strip()
+        return inner + ("." if title.endswith(".") else "") if inner else title
+    return title

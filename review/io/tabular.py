@@ -1,0 +1,373 @@
+"""CSV, TSV and XLSX exports: Scopus, Web of Science tab-delimited, Zotero,
+Covidence, Rayyan, EPPI and hand-made spreadsheets.
+
+Every tool names its columns differently (``Title``, ``Article Title``,
+``TI``; ``Source title``, ``Publication Title``, ``SO``), so columns are
+matched case-insensitively, ignoring punctuation, against alias lists in
+priority order; for each record the first non-empty matched column wins.
+Unmatched columns are not lost: every non-empty cell is kept in
+``original`` under its column name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings as _warnings
+import zipfile
+from typing import Any
+
+import pandas as pd
+
+from review.io.errors import ImportFormatError
+from review.io.fields import (
+    as_list,
+    clean,
+    clean_long,
+    doi_from_text,
+    join_pages,
+    make_record,
+    normalise_doi,
+    parse_year,
+    pmid_from_text,
+    split_keywords,
+    split_names,
+    word_type,
+)
+from review.io.progress import Advance
+from review.records import Record
+
+#: Column aliases per field, best first (compared after :func:`column_key`).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": (
+        "title",
+        "ti",
+        "article title",
+        "document title",
+        "primary title",
+        "t1",
+        "title of article",
+        "paper title",
+        "study title",
+    ),
+    "authors": (
+        "authors",
+        "author",
+        "au",
+        "author s",
+        "author names",
+        "a1",
+        "author list",
+        "creators",
+        "af",
+        "author full names",
+        "author full name",
+    ),
+    "year": (
+        "year",
+        "py",
+        "publication year",
+        "published year",
+        "pubyear",
+        "pub year",
+        "year published",
+        "date",
+        "publication date",
+        "date published",
+        "pd",
+        "dp",
+        "y1",
+        "da",
+        "issued",
+        "ey",
+        "ea",
+    ),
+    "journal": (
+        "journal",
+        "source title",
+        "publication title",
+        "journal title",
+        "journal name",
+        "so",
+        "jo",
+        "t2",
+        "jf",
+        "secondary title",
+        "publication name",
+        "container title",
+        "full journal title",
+        "journal book",
+        "source publication",
+        "publication",
+        "abbreviated source title",
+        "journal abbreviation",
+        "ji",
+        "j9",
+        "ja",
+        "j2",
+    ),
+    "volume": ("volume", "vl", "vol", "vi"),
+    "issue": ("issue", "is", "number", "no", "ip", "issue number"),
+    "pages": ("pages", "page range", "page numbers", "pagination", "page"),
+    "page_start": ("page start", "start page", "first page", "bp", "sp", "beginning page"),
+    "page_end": ("page end", "end page", "last page", "ep", "ending page"),
+    "article_number": ("art no", "article number", "ar", "article no", "elocation id"),
+    "doi": ("doi", "di", "do", "doi link", "digital object identifier"),
+    "pmid": ("pmid", "pubmed id", "pm", "pubmed", "pubmedid"),
+    # Free-text notes, searched for a "PMID: 123" label (Zotero's Extra).
+    "notes": ("extra", "notes", "note", "n1"),
+    "abstract": ("abstract", "ab", "abstract note", "n2", "summary"),
+    "keywords": (
+        "keywords",
+        "author keywords",
+        "kw",
+        "de",
+        "manual tags",
+        "index keywords",
+        "keywords plus",
+        "id",
+        "mesh terms",
+        "mesh headings",
+        "mh",
+        "ot",
+        "tags",
+    ),
+    "type": (
+        "document type",
+        "type",
+        "item type",
+        "dt",
+        "pt",
+        "ty",
+        "entrytype",
+        "publication type",
+        "reference type",
+        "record type",
+    ),
+    "url": ("url", "link", "ur", "links", "full text link"),
+    "language": ("language", "la", "language of original document"),
+    "publisher": ("publisher", "pu", "pb"),
+    "issn": ("issn", "sn", "eissn", "ei", "e issn", "print issn"),
+}
+#: Columns that only count as keywords when the table is a Web of Science
+#: export ("ID" is Keywords Plus there, a row identifier anywhere else).
+_WOS_ONLY = {"id"}
+_FORMULA_QUOTED = re.compile(r"^'[=+\-@\t\r]")
+_AUTHOR_ID = re.compile(r"\s*\(\d+\)$")
+_PROGRESS_STEP = 1000
+_DELIMITERS = ("\t", ",", ";")
+
+
+def delimiter_of(header: str) -> str | None:
+    """The delimiter of a table header line, if it looks like one.
+
+    A header has at least two cells, each short and containing letters (column
+    names), which rules out most prose that merely contains commas.
+    """
+    header = header.lstrip("\ufeff").rstrip("\r\n")
+    best: tuple[int, str] | None = None
+    for delimiter in _DELIMITERS:
+        cells = [c.strip().strip('"').strip() for c in header.split(delimiter)]
+        named = [c for c in cells if c]
+        if len(named) < 2:
+            continue
+        if not all(len(c) <= 80 and re.search(r"[A-Za-z]", c) for c in named):
+            continue
+        if best is None or len(named) > best[0]:
+            best = (len(named), delimiter)
+    return best[1] if best else None
+
+
+def table_header_has_title(header: str) -> bool:
+    """Whether a line is a table header with a column we read as the title."""
+    delimiter = delimiter_of(header)
+    if delimiter is None:
+        return False
+    cells = [c.strip().strip('"') for c in header.lstrip("\ufeff").split(delimiter)]
+    return "title" in match_columns(cells)
+
+
+def column_key(name: Any) -> str:
+    """``"Author(s) ID"`` → ``"author s id"``: lower case, punctuation to single spaces."""
+    return re.sub(r"[^a-z0-9]+", " ", str(name).lstrip("\ufeff").lower()).strip()
+
+
+def match_columns(columns: list[str]) -> dict[str, list[str]]:
+    """For each field, the table's columns that hold it, best first."""
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(column_key(column), column)
+    is_wos = "pt" in by_key and "ut" in by_key
+    matched: dict[str, list[str]] = {}
+    for field_name, aliases in COLUMN_ALIASES.items():
+        found = [
+            by_key[alias]
+            for alias in aliases
+            if alias in by_key and (alias not in _WOS_ONLY or is_wos)
+        ]
+        if found:
+            matched[field_name] = found
+    return matched
+
+
+def read_csv_frame(text: str, filename: str) -> pd.DataFrame:
+    """The table in a delimited text file, every cell a string."""
+    first_line = next(iter(text[:65536].lstrip("\ufeff").splitlines()), "")
+    delimiter = delimiter_of(first_line) or ","
+    is_wos_tabbed = delimiter == "\t" and re.match(r"(?:\ufeff)?PT\tAU\t", text) is not None
+    if is_wos_tabbed:
+        # Web of Science writes no quotes (a title may start with '"') and ends
+        # every row, but not the header, with a tab.
+        text = "\n".join(line.rstrip("\t\r") for line in text.split("\n"))
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                index_col=False,
+                quoting=csv.QUOTE_NONE if is_wos_tabbed else csv.QUOTE_MINIMAL,
+                skip_blank_lines=True,
+                engine="c",
+            )
+    except pd.errors.EmptyDataError as err:
+        raise ImportFormatError(filename, "the table has no header row", line=1) from err
+    except (pd.errors.ParserError, ValueError, csv.Error) as err:
+        message = str(err)
+        detail = message.split("C error: ")[-1].strip()
+        line: int | None = None
+        if match := re.search(r"in line (\d+)", message):  # 1-based physical line
+            line = int(match.group(1))
+        elif match := re.search(r"at row (\d+)", message):  # 0-based, header is row 0
+            line = int(match.group(1)) + 1
+        raise ImportFormatError(
+            filename,
+            f"malformed table: {detail} (an unclosed quote or a stray delimiter?)",
+            line=line,
+            record=(line - 1) if line and line > 1 else None,
+        ) from err
+    return _tidy(frame)
+
+
+def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]]:
+    """The first sheet of a workbook that has a title column, every cell a string."""
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
+            sheets = pd.read_excel(
+                io.BytesIO(data),
+                sheet_name=None,
+                dtype=str,
+                engine="openpyxl",
+                keep_default_na=False,
+                na_filter=False,
+            )
+    except Exception as err:  # openpyxl/zipfile raise many kinds on corrupt workbooks
+        reason = "not a ZIP container" if isinstance(err, zipfile.BadZipFile) else str(err)
+        raise ImportFormatError(
+            filename, f"not a readable Excel workbook ({type(err).__name__}: {reason})"
+        ) from err
+    if not sheets:
+        raise ImportFormatError(filename, "the workbook has no sheets")
+    notes: list[str] = []
+    for name, frame in sheets.items():
+        if "title" in match_columns([str(c) for c in frame.columns]):
+            if len(sheets) > 1:
+                notes.append(f"{filename}: read sheet '{name}' (the first with a title column)")
+            return _tidy(frame), notes
+    name, frame = next(iter(sheets.items()))
+    return _tidy(frame), notes
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the empty, unnamed columns trailing delimiters create; undo our own
+    formula neutralising (``'=...`` written by :mod:`review.io.export`)."""
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    keep = [
+        c
+        for c in frame.columns
+        if not (c.startswith("Unnamed: ") and not frame[c].astype(str).str.strip().any())
+    ]
+    frame = frame[keep].astype(str)
+    for column in frame.columns:
+        series = frame[column]
+        quoted = series.str.match(_FORMULA_QUOTED)
+        if quoted.any():
+            frame[column] = series.where(~quoted, series.str[1:])
+    return frame
+
+
+def parse_frame(
+    frame: pd.DataFrame, filename: str, advance: Advance, *, header_line: int = 1
+) -> tuple[list[Record], list[str]]:
+    """Records of a table with one row per record."""
+    columns = list(frame.columns)
+    matched = match_columns(columns)
+    if "title" not in matched:
+        shown = ", ".join(columns[:25]) + (" ..." if len(columns) > 25 else "")
+        raise ImportFormatError(
+            filename,
+            "no column holds the title (expected e.g. 'Title', 'Article Title' or 'TI'); "
+            f"columns found: {shown}",
+            line=header_line,
+        )
+    rows = frame.to_dict("records")
+    records: list[Record] = []
+    skipped = 0
+    pending = 0
+    for row in rows:
+        original = {k: v for k, v in row.items() if v and v.strip()}
+        pending += 1
+        if pending == _PROGRESS_STEP:
+            advance(pending)
+            pending = 0
+        if not original:
+            skipped += 1
+            continue
+        records.append(_to_record(original, matched))
+    advance(pending)
+    warnings = [f"{filename}: {skipped} empty row(s) skipped"] if skipped else []
+    if not records:
+        raise ImportFormatError(filename, "the table has a header but no rows", line=header_line)
+    return records, warnings
+
+
+def _first(row: dict[str, str], columns: list[str] | None) -> str | None:
+    for column in columns or ():
+        value = row.get(column)
+        if value:
+            return value
+    return None
+
+
+def _to_record(row: dict[str, str], matched: dict[str, list[str]]) -> Record:
+    def get(field_name: str) -> str | None:
+        return _first(row, matched.get(field_name))
+
+    authors = [_AUTHOR_ID.sub("", a) for a in split_names(get("authors"))]
+    keywords = split_keywords([row[c] for c in matched.get("keywords", ()) if row.get(c)])
+    doi = normalise_doi(get("doi")) or doi_from_text(as_list(get("url")))
+    pages = join_pages(get("pages")) or join_pages(get("page_start"), get("page_end"))
+    return make_record(
+        row,
+        title=clean(get("title")),
+        authors=[a for a in authors if a],
+        year=parse_year(*(row.get(c) for c in matched.get("year", ()))),
+        journal=clean(get("journal")),
+        volume=clean(get("volume")),
+        issue=clean(get("issue")),
+        pages=pages or clean(get("article_number")),
+        doi=doi,
+        pmid=clean(get("pmid")) or pmid_from_text(get("notes")),
+        abstract=clean_long(get("abstract")),
+        keywords=keywords,
+        type=word_type(get("type")),
+        url=clean(get("url")),
+        language=clean(get("language")),
+        publisher=clean(get("publisher")),
+        issn=clean(get("issn")),
+    )
