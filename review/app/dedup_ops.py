@@ -1,0 +1,150 @@
+"""What the duplicates page reads: a pair side by side, the live links, who decided what.
+
+The writes (confirm, reject, unmerge, run) are :mod:`review.dedup.store_ops`'s,
+so a link made in the app and one made by ``review dedup`` follow the same
+rules (every duplicate points straight at its canonical, the canonical is the
+more complete record, a pair a person kept apart is never linked again, the
+canonical's ``merged`` fields are recomputed). This module only shapes what a
+lead looks at: the field-by-field comparison with differences marked, the
+canonical the confirmation will keep, and the screening decisions that stop
+counting when a record becomes a duplicate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from review.dedup import store_ops
+from review.dedup.normalise import fold, text_of
+from review.records import FIELDS
+from review.store import Store
+from review.store.models import Decision, DedupCandidate, DuplicateLink, Record, Source
+
+#: Fields shown side by side, in the order a reviewer reads a reference.
+COMPARE_FIELDS = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
+                  "pmid", "type", "language", "publisher", "issn", "url", "keywords",
+                  "abstract")  # fmt: skip
+SAME, SAME_FORM, DIFFERS, ONLY_A, ONLY_B = "same", "same after normalising", "differs", \
+    "only A", "only B"
+#: The writes, from the dedup stage (re-exported so the page has one module to call).
+DedupStoreError = store_ops.DedupStoreError
+confirm_candidate = store_ops.confirm_candidate
+reject_candidate = store_ops.reject_candidate
+undo_link = store_ops.undo_link
+pending_candidates = store_ops.pending_candidates
+
+
+class DedupError(ValueError):
+    """A pair or record that does not exist (any more)."""
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def record_dict(s: Session, record_id: int) -> dict[str, Any]:
+    """One record's fields plus ``record_id`` and ``source`` (its source's name)."""
+    rec = s.get(Record, record_id)
+    if rec is None:
+        raise DedupError(f"there is no record #{record_id}")
+    out = {f: getattr(rec, f) for f in FIELDS}
+    out.update(record_id=rec.id, source=rec.source.name if rec.source else None)
+    return out
+
+
+def candidate_records(store: Store, candidate_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two records of a candidate pair, as :func:`record_dict` gives them."""
+    with store.session() as s:
+        cand = s.get(DedupCandidate, candidate_id)
+        if cand is None:
+            raise DedupError(f"there is no duplicate candidate #{candidate_id}")
+        return record_dict(s, cand.record_a), record_dict(s, cand.record_b)
+
+
+def _shown(value: Any) -> str:
+    return text_of(value)
+
+
+def compare_records(a: dict[str, Any], b: dict[str, Any],
+                    fields: tuple[str, ...] = COMPARE_FIELDS) -> pd.DataFrame:
+    """Field-by-field comparison of two records: field, A, B, status.
+
+    ``same after normalising`` marks differences of form only (case, accents,
+    HTML entities, punctuation inside a name list), which the reviewer can
+    ignore; ``differs`` marks a difference in fact. Fields both records lack
+    are left out.
+    """
+    rows = []
+    for f in fields:
+        va, vb = _shown(a.get(f)), _shown(b.get(f))
+        if not va and not vb:
+            continue
+        if not vb:
+            status = ONLY_A
+        elif not va:
+            status = ONLY_B
+        elif va == vb:
+            status = SAME
+        elif " ".join(fold(va).split()) == " ".join(fold(vb).split()) or (
+                f in ("doi", "pages", "authors") and _bare(va) == _bare(vb)):
+            status = SAME_FORM
+        else:
+            status = DIFFERS
+        rows.append({"field": f, "A": va, "B": vb, "status": status})
+    return pd.DataFrame(rows, columns=["field", "A", "B", "status"])
+
+
+def _bare(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def canonical_after_confirm(store: Store, candidate_id: int) -> tuple[int, int]:
+    """(kept, linked): the records confirming this pair would keep as canonical and link.
+
+    Confirming joins the two records' clusters, so the choice is between their
+    canonical records, by :func:`review.dedup.store_ops.choose_canonical` (the
+    same rule the confirmation applies).
+    """
+    with store.session() as s:
+        cand = s.get(DedupCandidate, candidate_id)
+        if cand is None:
+            raise DedupError(f"there is no duplicate candidate #{candidate_id}")
+        roots = []
+        for rid in (cand.record_a, cand.record_b):
+            link = s.scalars(select(DuplicateLink.canonical_id).where(
+                DuplicateLink.record_id == rid, DuplicateLink.undone_at.is_(None))).first()
+            roots.append(int(link) if link is not None else int(rid))
+        rows = [record_dict(s, r) for r in dict.fromkeys(roots)]
+    keep = int(store_ops.choose_canonical(rows))
+    other = [r for r in roots if r != keep]
+    return keep, (other[0] if other else keep)
+
+
+def decision_counts(store: Store, record_ids: list[int]) -> dict[int, int]:
+    """How many screening decisions each record carries (they stop counting on a duplicate)."""
+    with store.session() as s:
+        rows = s.execute(select(Decision.record_id, func.count()).where(
+            Decision.record_id.in_(record_ids)).group_by(Decision.record_id)).all()
+    found = {int(r): int(n) for r, n in rows}
+    return {r: found.get(r, 0) for r in record_ids}
+
+
+def live_links_frame(store: Store) -> pd.DataFrame:
+    """Live links with both titles: link_id, record_id, canonical_id, method, score, who, when."""
+    dup, can = aliased(Record), aliased(Record)
+    with store.session() as s:
+        rows = s.execute(
+            select(DuplicateLink.id, DuplicateLink.record_id, Source.name, dup.title,
+                   DuplicateLink.canonical_id, can.title, DuplicateLink.method,
+                   DuplicateLink.score, DuplicateLink.created_by, DuplicateLink.created_at)
+            .join(dup, dup.id == DuplicateLink.record_id)
+            .join(Source, Source.id == dup.source_id)
+            .join(can, can.id == DuplicateLink.canonical_id)
+            .where(DuplicateLink.undone_at.is_(None))
+            .order_by(DuplicateLink.canonical_id, DuplicateLink.id)
+        ).all()
+    return pd.DataFrame(rows, columns=["link_id", "record_id", "source", "title",
+                                       "canonical_id", "canonical_title", "method", "score",
+                                       "created_by", "created_at"])

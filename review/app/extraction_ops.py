@@ -1,0 +1,223 @@
+"""Extraction over the store: who extracted which study with which form, and what is final.
+
+A study's values for one form live in ``extraction`` rows keyed by study, form id,
+form *version* and reviewer. Keeping the version in the key is what makes a form
+change safe: re-extracting under version 2 writes a new row and never touches
+the values validated against version 1. A reviewer's row is a ``draft`` until
+they ``submitted`` it (submitting validates it against its exact form version);
+with dual extraction the lead's ``consensus`` row (``reviewer_id`` empty; the
+audit log says who built it) is what counts. With single extraction a
+submitted row counts on its own. A ``final`` row (imported values, such as
+the demo's) counts in either mode.
+
+:func:`final_extractions` gives the synthesis its input shape
+(:func:`review.synthesis.mechanisms.extractions_frame`), so tables and plots
+only ever see values that passed their form.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from review.app import fulltext_ops
+from review.extraction import Form, FormLibrary, load_forms, validate_values
+from review.store import Store, repo
+from review.store.models import Extraction, Study, utcnow
+
+FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
+DRAFT, SUBMITTED, FINAL, CONSENSUS = "draft", "submitted", "final", "consensus"
+COLUMNS = ["extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status",
+           "values", "updated_at"]
+
+
+class ExtractionError(ValueError):
+    """An extraction that cannot be saved as asked; the message says why and where."""
+
+
+def forms_dir(settings: Mapping[str, Any] | None = None) -> Path:
+    """Where the review's forms are: $REVIEW_FORMS_DIR, the ``extraction_forms_dir`` setting,
+    ``./extraction_forms``, else the copy beside this package (the shipped forms)."""
+    candidates = [os.environ.get(FORMS_DIR_ENV), (settings or {}).get("extraction_forms_dir"),
+                  Path.cwd() / "extraction_forms",
+                  Path(__file__).resolve().parents[2] / "extraction_forms"]
+    for c in candidates:
+        if c and Path(c).is_dir():
+            return Path(c)
+    raise ExtractionError("no folder of extraction forms: set REVIEW_FORMS_DIR or the "
+                          "'extraction_forms_dir' setting")
+
+
+def library(settings: Mapping[str, Any] | None = None) -> FormLibrary:
+    return load_forms(forms_dir(settings))
+
+
+def extractors_per_study(settings: Mapping[str, Any]) -> int:
+    """1 (single extraction) or 2 (dual, with consensus); defaults to single."""
+    return 2 if int(settings.get("extractors_per_study", 1) or 1) >= 2 else 1
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def studies_to_extract(store: Store) -> pd.DataFrame:
+    """Studies with at least one report included at full text: study_id, study, reports."""
+    studies = fulltext_ops.studies_frame(store)
+    return studies[studies["included"]][["study_id", "study", "reports"]].reset_index(drop=True)
+
+
+def extractions_frame(store: Store, study_id: int | None = None) -> pd.DataFrame:
+    with store.session() as s:
+        q = select(Extraction.id, Extraction.study_id, Extraction.form_id,
+                   Extraction.form_version, Extraction.reviewer_id, Extraction.status,
+                   Extraction.values, Extraction.updated_at)
+        if study_id is not None:
+            q = q.where(Extraction.study_id == study_id)
+        rows = s.execute(q.order_by(Extraction.id)).all()
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df["form_version"] = df["form_version"].astype(int)
+    return df
+
+
+def _mine(rows: pd.DataFrame, study_id: int, form_id: str, reviewer_id: int | None
+          ) -> pd.DataFrame:
+    sel = (rows["study_id"] == study_id) & (rows["form_id"] == form_id)
+    if reviewer_id is None:
+        return rows[sel & rows["reviewer_id"].isna()]
+    return rows[sel & (rows["reviewer_id"] == reviewer_id)]
+
+
+def latest_own(store: Store, study_id: int, form_id: str, reviewer_id: int
+               ) -> dict[str, Any] | None:
+    """This reviewer's newest-version row for a study and form (any status), or None."""
+    rows = _mine(extractions_frame(store, study_id), study_id, form_id, reviewer_id)
+    if rows.empty:
+        return None
+    row = rows.sort_values(["form_version", "extraction_id"]).iloc[-1]
+    return row.to_dict()
+
+
+def submitted(store: Store, study_id: int, form_id: str, version: int) -> pd.DataFrame:
+    """Reviewers' submitted rows for one study and form version (the inputs of a consensus)."""
+    rows = extractions_frame(store, study_id)
+    return rows[(rows["form_id"] == form_id) & (rows["form_version"] == version)
+                & (rows["status"] == SUBMITTED)].reset_index(drop=True)
+
+
+def final_rows(rows: pd.DataFrame, per_study: int) -> pd.DataFrame:
+    """One row per study and form that counts, by the rule :mod:`review.report.inputs` states:
+    ``consensus`` outranks ``final`` (the lead's, or imported), which outranks a reviewer's
+    ``submitted`` row (counted only under single extraction); within a status the newest
+    form version, then the latest save. Drafts never count."""
+    counting = [CONSENSUS, FINAL] + ([SUBMITTED] if per_study == 1 else [])
+    cand = rows[rows["status"].isin(counting)]
+    if cand.empty:
+        return rows.iloc[:0]
+    rank = cand["status"].map({s: i for i, s in enumerate(counting)})
+    ordered = cand.assign(_rank=rank).sort_values(
+        ["study_id", "form_id", "_rank", "form_version", "extraction_id"],
+        ascending=[True, True, True, False, False])
+    return ordered.drop_duplicates(["study_id", "form_id"]).drop(columns="_rank") \
+        .reset_index(drop=True)
+
+
+def final_extractions(store: Store, settings: Mapping[str, Any] | None = None
+                      ) -> list[dict[str, Any]]:
+    """The extractions that count for the included studies, in the records shape
+    :func:`review.synthesis.mechanisms.extractions_frame` takes — read through
+    :func:`review.report.inputs.extractions_frame`, so the synthesis page, the
+    evidence tables and ``review tables`` always agree on which values count."""
+    from review.report.inputs import extractions_frame as counting_extractions
+
+    frame = counting_extractions(store)
+    return [{"study_id": int(r.study_id), "short_citation": r.short_citation,
+             "form_id": r.form_id, "form_version": int(r.form_version), "values": r.values}
+            for r in frame.itertuples(index=False)]
+
+
+def progress_frame(store: Store, forms: list[Form], per_study: int) -> pd.DataFrame:
+    """Per study (rows) and form (columns), where extraction stands, in words."""
+    studies = studies_to_extract(store)
+    rows = extractions_frame(store)
+    final = final_rows(rows, per_study)
+    done = set(zip(final["study_id"], final["form_id"], strict=True))
+    table: dict[str, list[Any]] = {"study": list(studies["study"])}
+    for form in forms:
+        col = []
+        for sid in studies["study_id"]:
+            mine = rows[(rows["study_id"] == sid) & (rows["form_id"] == form.id)]
+            n_sub = int((mine["status"] == SUBMITTED).sum())
+            if (sid, form.id) in done:
+                col.append("done")
+            elif n_sub >= per_study:
+                col.append("needs consensus")
+            elif n_sub:
+                col.append(f"{n_sub}/{per_study} submitted")
+            elif not mine.empty:
+                col.append("draft")
+            else:
+                col.append("")
+        table[form.title] = col
+    out = pd.DataFrame(table)
+    out["forms done"] = [sum(out.loc[i, f.title] == "done" for f in forms)
+                         for i in range(len(out))]
+    return out
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def save(store: Store, *, study_id: int, form: Form, reviewer_id: int, values: dict[str, Any],
+         submit: bool, actor: str | None) -> int:
+    """Save a reviewer's values for a study under ``form`` (its exact version).
+
+    A draft may be incomplete; submitting validates against the form and is
+    refused with every problem listed. Returns the extraction id.
+    """
+    if submit:
+        problems = validate_values(form, values)
+        if problems:
+            raise ExtractionError("not submitted, fix these first: " +
+                                  "; ".join(str(p) for p in problems))
+    return _upsert(store, study_id=study_id, form=form, reviewer_id=reviewer_id, values=values,
+                   status=SUBMITTED if submit else DRAFT, actor=actor)
+
+
+def save_consensus(store: Store, *, study_id: int, form: Form, values: dict[str, Any],
+                   actor: str | None) -> int:
+    """The lead's consensus values (already built by ``build_consensus``), validated again."""
+    problems = validate_values(form, values)
+    if problems:
+        raise ExtractionError("the consensus is not valid: " +
+                              "; ".join(str(p) for p in problems))
+    return _upsert(store, study_id=study_id, form=form, reviewer_id=None, values=values,
+                   status=CONSENSUS, actor=actor)
+
+
+def _upsert(store: Store, *, study_id: int, form: Form, reviewer_id: int | None,
+            values: dict[str, Any], status: str, actor: str | None) -> int:
+    with store.session() as s:
+        if s.get(Study, study_id) is None:
+            raise ExtractionError(f"there is no study #{study_id}")
+        q = select(Extraction).where(Extraction.study_id == study_id,
+                                     Extraction.form_id == form.id,
+                                     Extraction.form_version == str(form.version))
+        q = q.where(Extraction.reviewer_id.is_(None) if reviewer_id is None
+                    else Extraction.reviewer_id == reviewer_id)
+        row = s.scalars(q).first()
+        old = None
+        if row is None:
+            row = Extraction(study_id=study_id, form_id=form.id, form_version=str(form.version),
+                             reviewer_id=reviewer_id, values=values, status=status)
+            s.add(row)
+        else:
+            old = {"status": row.status, "values": row.values}
+            row.values, row.status, row.updated_at = values, status, utcnow()
+        s.flush()
+        repo.audit(s, actor, f"extraction_{status}", "extraction", row.id, study_id=study_id,
+                   form_id=form.id, form_version=form.version, reviewer_id=reviewer_id,
+                   old=old)
+        return row.id
