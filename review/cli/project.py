@@ -190,3 +190,42 @@ def restore_cmd(
     except BackupError as exc:
         raise fail(str(exc)) from exc
     console.print(f"Restored {sum(counts.values())} rows into {store.url}")
+
+
+@app.command()
+def demo(
+    db: Annotated[str, typer.Option("--db", help="Where to build the demo review (SQLite path or URL).")] = "demo-review.db",
+    serve: Annotated[bool, typer.Option(help="Open the screening app on the demo review afterwards.")] = False,
+    rebuild: Annotated[bool, typer.Option(help="Replace an existing demo review at --db.")] = False,
+    port: Annotated[int, typer.Option(help="Port for the app with --serve.")] = 8501,
+) -> None:
+    """Build the bundled demo review (synthetic records) and optionally open the app on it."""
+    import os
+    import subprocess
+    import sys
+
+    from review.demo import DEMO_DIR, build_demo
+
+    path = Path(db)
+    sqlite_file = "://" not in db
+    exists = sqlite_file and path.exists()
+    if exists and rebuild:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        exists = False
+    if exists:
+        console.print(f"Using the demo review already at {path} (--rebuild to start afresh).")
+    else:
+        try:
+            build_demo(db, data_dir=DEMO_DIR, say=lambda m: console.print(f"  {m}"))
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        console.print(f"Demo review ready at [bold]{db}[/]. Accounts: lead/lead-demo, "
+                      "ana/ana-demo, ben/ben-demo.")
+    if serve:
+        app_file = Path(__file__).resolve().parents[2] / "screening_app.py"
+        cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
+               str(port), "--browser.gatherUsageStats", "false", "--", "--db",
+               str(path.resolve()) if sqlite_file else db]
+        console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
+        raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
