@@ -1,0 +1,540 @@
+"""Deduplication inside a review: link duplicates in the store, queue uncertain pairs, undo.
+
+The engine (:func:`review.dedup.find_duplicates`) decides; this module only
+moves its answer into the store, following the store's rules:
+
+* **Link, never delete.** Each duplicate becomes a ``duplicate_link`` to the
+  cluster's canonical record, with the pair's score, ``method='auto'`` and the
+  reason in words. Undoing a link stamps it; the record row never changes.
+* **Canonical = most complete.** The record filling the most key fields
+  (title, authors, year, journal, volume, issue, pages, DOI, PMID, abstract,
+  keywords) becomes canonical; its own fields are never overwritten. Fields it
+  lacks are filled in ``record.merged`` from its duplicates, keywords are
+  united, and identifiers that differ are kept as alternatives, each with the
+  record it came from, so no value is lost.
+* **A person has the last word.** Uncertain pairs go to ``dedup_candidate``
+  (status ``pending``); a pair a person rejected, or a link a person undid, is
+  never linked again automatically.
+
+Every write leaves an audit-log row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from review.dedup.engine import find_duplicates
+from review.dedup.normalise import is_missing
+from review.store import repo
+from review.store.db import Store
+from review.store.models import DedupCandidate, DuplicateLink, Record, utcnow
+
+#: Fields compared for completeness and merged into the canonical record.
+MERGE_FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "keywords",
+    "type",
+    "url",
+    "language",
+    "publisher",
+    "issn",
+)
+#: Fields whose differing values are all worth keeping (a DOI of the print and online version).
+ALTERNATIVE_FIELDS = ("doi", "pmid", "issn", "url", "title", "journal")
+COMPLETENESS_FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "keywords",
+)
+
+PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
+
+
+class DedupStoreError(ValueError):
+    """A request the review's data does not allow (unknown link, candidate already decided...)."""
+
+
+@dataclass(frozen=True)
+class DedupSummary:
+    """What one run changed in the review."""
+
+    run_id: str
+    records: int
+    pairs_compared: int
+    links_added: int
+    links_kept: int
+    candidates_added: int
+    left_apart: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, list | tuple | dict):
+        return len(value) > 0
+    return not is_missing(value)
+
+
+def completeness(row: dict[str, Any]) -> int:
+    """Number of key fields a record fills; abstracts count once whatever their length."""
+    return sum(1 for f in COMPLETENESS_FIELDS if _filled(row.get(f)))
+
+
+def choose_canonical(rows: list[dict[str, Any]]) -> int:
+    """The record id of the most complete record; ties go to the earliest imported (lowest id)."""
+    return min(rows, key=lambda r: (-completeness(r), r["record_id"]))["record_id"]
+
+
+def merge_fields(canonical: dict[str, Any], duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the canonical record gains from its duplicates, never replacing its own values.
+
+    Returns ``{"fields": {field: {"value", "from"}}, "keywords": [...], "alternatives":
+    {field: [{"value", "from"}]}, "sources": [record ids]}``.
+    """
+    fields: dict[str, Any] = {}
+    alternatives: dict[str, list[dict[str, Any]]] = {}
+    keywords: list[str] = list(canonical.get("keywords") or [])
+    seen_kw = {str(k).casefold() for k in keywords}
+    # most complete duplicates first, so a filled field comes from the best record
+    for dup in sorted(duplicates, key=lambda r: (-completeness(r), r["record_id"])):
+        for f in MERGE_FIELDS:
+            value = dup.get(f)
+            if not _filled(value) or f == "keywords":
+                continue
+            if not _filled(canonical.get(f)) and f not in fields:
+                fields[f] = {"value": value, "from": int(dup["record_id"])}
+            elif f in ALTERNATIVE_FIELDS:
+                own = (
+                    canonical.get(f)
+                    if _filled(canonical.get(f))
+                    else fields.get(f, {}).get("value")
+                )
+                if str(value).strip().casefold() != str(own).strip().casefold():
+                    known = {str(a["value"]).strip().casefold() for a in alternatives.get(f, [])}
+                    if str(value).strip().casefold() not in known:
+                        alternatives.setdefault(f, []).append(
+                            {"value": value, "from": int(dup["record_id"])}
+                        )
+        for kw in dup.get("keywords") or []:
+            if str(kw).casefold() not in seen_kw:
+                seen_kw.add(str(kw).casefold())
+                keywords.append(kw)
+    out: dict[str, Any] = {
+        "fields": fields,
+        "sources": sorted(int(d["record_id"]) for d in duplicates),
+    }
+    if keywords and keywords != list(canonical.get("keywords") or []):
+        out["keywords"] = keywords
+    if alternatives:
+        out["alternatives"] = alternatives
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries this stage needs beyond review.store.repo
+# ---------------------------------------------------------------------------------------------
+
+
+def _blocked_pairs(s: Session) -> set[tuple[int, int]]:
+    """Pairs a person kept apart: rejected candidates and links that were undone."""
+    blocked: set[tuple[int, int]] = set()
+    for a, b in s.execute(
+        select(DedupCandidate.record_a, DedupCandidate.record_b).where(
+            DedupCandidate.status == REJECTED
+        )
+    ):
+        blocked.add((min(a, b), max(a, b)))
+    for a, b in s.execute(
+        select(DuplicateLink.record_id, DuplicateLink.canonical_id).where(
+            DuplicateLink.undone_at.is_not(None)
+        )
+    ):
+        blocked.add((min(a, b), max(a, b)))
+    return blocked
+
+
+def _known_candidates(s: Session) -> set[tuple[int, int]]:
+    return {
+        (min(a, b), max(a, b))
+        for a, b in s.execute(select(DedupCandidate.record_a, DedupCandidate.record_b))
+    }
+
+
+def _live_canonical(s: Session) -> dict[int, int]:
+    return dict(
+        s.execute(
+            select(DuplicateLink.record_id, DuplicateLink.canonical_id).where(
+                DuplicateLink.undone_at.is_(None)
+            )
+        ).all()
+    )
+
+
+def _row_dict(rec: Record) -> dict[str, Any]:
+    return {"record_id": rec.id, **{f: getattr(rec, f) for f in MERGE_FIELDS}}
+
+
+def _refresh_merged(s: Session, canonical_id: int) -> None:
+    """Recompute ``merged`` of a canonical record from its live duplicates."""
+    canonical = s.get(Record, canonical_id)
+    if canonical is None:
+        return
+    dup_ids = list(
+        s.scalars(
+            select(DuplicateLink.record_id).where(
+                DuplicateLink.canonical_id == canonical_id, DuplicateLink.undone_at.is_(None)
+            )
+        )
+    )
+    dups = [_row_dict(r) for r in s.scalars(select(Record).where(Record.id.in_(dup_ids)))]
+    canonical.merged = merge_fields(_row_dict(canonical), dups) if dups else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+
+def deduplicate_review(
+    store: Store, *, actor: str | None = None, progress: bool = False
+) -> DedupSummary:
+    """Find duplicates among all records of the review and write links and candidates.
+
+    Existing live links are kept as they are (a person may have made them); the
+    run adds links for new duplicates and queues new uncertain pairs, in one
+    transaction: the review sees all of it or none of it.
+    """
+    records = repo.records_frame(store)
+    run_id = uuid.uuid4().hex[:12]
+    if records.empty:
+        return DedupSummary(run_id, 0, 0, 0, 0, 0, 0)
+    table = records.rename(columns={"record_id": "ID"}).drop(columns=["canonical_id"])
+    table["ID"] = table["ID"].astype(str)
+    result = find_duplicates(table, progress=progress)
+    by_id = {int(r["record_id"]): r for r in records.to_dict("records")}
+
+    # best pair per record pair, to give each link its score and reason
+    pair_info: dict[tuple[int, int], tuple[float, str, str]] = {}
+    for a, b, score, decision, reason in zip(
+        result.pairs["id_a"],
+        result.pairs["id_b"],
+        result.pairs["score"],
+        result.pairs["decision"],
+        result.pairs["reason"],
+        strict=True,
+    ):
+        x, y = int(a), int(b)
+        pair_info[(min(x, y), max(x, y))] = (float(score), str(decision), str(reason))
+
+    links_kept = left_apart = 0
+    with store.session() as s:
+        blocked = _blocked_pairs(s)
+        live = _live_canonical(s)
+        known = _known_candidates(s)
+        new_links: list[DuplicateLink] = []
+        clusters = result.clusters.groupby("cluster_id")["ID"].agg(list)
+        for members in clusters:
+            if len(members) < 2:
+                continue
+            ids = [int(m) for m in members]
+            # keep an existing canonical if the cluster already has one
+            existing = [live[i] for i in ids if i in live and live[i] in ids]
+            canonical = existing[0] if existing else choose_canonical([by_id[i] for i in ids])
+            for rid in ids:
+                if rid == canonical:
+                    continue
+                if rid in live:
+                    links_kept += 1
+                    continue
+                key = (min(rid, canonical), max(rid, canonical))
+                if key in blocked or canonical in live:
+                    # a person kept these apart, or the canonical is itself linked elsewhere
+                    left_apart += 1
+                    continue
+                score, _, reason = pair_info.get(key) or _best_pair_in_cluster(rid, ids, pair_info)
+                new_links.append(
+                    DuplicateLink(
+                        record_id=rid,
+                        canonical_id=canonical,
+                        score=score,
+                        method="auto",
+                        reason=reason,
+                        run_id=run_id,
+                        created_by=actor,
+                    )
+                )
+                live[rid] = canonical
+        s.add_all(new_links)
+        s.flush()  # one batched INSERT, ids back for the audit log
+        for link in new_links:
+            repo.audit(
+                s,
+                actor,
+                "link_duplicate",
+                "duplicate_link",
+                link.id,
+                record_id=link.record_id,
+                canonical_id=link.canonical_id,
+                score=link.score,
+                method="auto",
+                reason=link.reason,
+                run_id=run_id,
+            )
+        for canonical in {link.canonical_id for link in new_links}:
+            _refresh_merged(s, canonical)
+
+        new_candidates: list[DedupCandidate] = []
+        maybe = result.pairs[result.pairs["decision"] == "maybe"]
+        for a, b, score, reason in zip(
+            maybe["id_a"], maybe["id_b"], maybe["score"], maybe["reason"], strict=True
+        ):
+            x, y = int(a), int(b)
+            key = (min(x, y), max(x, y))
+            if key in known or key in blocked or live.get(x, x) == live.get(y, y):
+                continue  # already asked, already decided, or already one work
+            known.add(key)
+            new_candidates.append(
+                DedupCandidate(
+                    record_a=key[0],
+                    record_b=key[1],
+                    score=float(score),
+                    reason=str(reason),
+                    status=PENDING,
+                    run_id=run_id,
+                )
+            )
+        s.add_all(new_candidates)
+        s.flush()
+        for cand in new_candidates:
+            repo.audit(
+                s,
+                actor,
+                "add_dedup_candidate",
+                "dedup_candidate",
+                cand.id,
+                record_a=cand.record_a,
+                record_b=cand.record_b,
+                score=cand.score,
+                reason=cand.reason,
+                run_id=run_id,
+            )
+        links_added, candidates_added = len(new_links), len(new_candidates)
+        repo.audit(
+            s,
+            actor,
+            "dedup_run",
+            "duplicate_link",
+            None,
+            run_id=run_id,
+            records=len(records),
+            pairs_compared=result.pairs_compared,
+            links_added=links_added,
+            candidates_added=candidates_added,
+        )
+    return DedupSummary(
+        run_id,
+        len(records),
+        result.pairs_compared,
+        links_added,
+        links_kept,
+        candidates_added,
+        left_apart,
+    )
+
+
+def _best_pair_in_cluster(
+    rid: int, ids: Iterable[int], pair_info: dict[tuple[int, int], tuple[float, str, str]]
+) -> tuple[float, str, str]:
+    """Score and reason of the strongest duplicate pair joining ``rid`` to its cluster."""
+    best: tuple[float, str, str] | None = None
+    for other in ids:
+        if other == rid:
+            continue
+        info = pair_info.get((min(rid, other), max(rid, other)))
+        if info and info[1] == "duplicate" and (best is None or info[0] > best[0]):
+            best = info
+    if best is None:
+        return (0.0, "duplicate", "in one cluster with the canonical record")
+    return (best[0], best[1], f"{best[2]} (via another record of the cluster)")
+
+
+# ---------------------------------------------------------------------------------------------
+# A person's decisions
+# ---------------------------------------------------------------------------------------------
+
+
+def undo_link(store: Store, link_id: int, *, actor: str | None = None) -> None:
+    """Undo one duplicate link; the canonical record's merged fields are recomputed."""
+    with store.session() as s:
+        link = s.get(DuplicateLink, link_id)
+        if link is None or link.undone_at is not None:
+            raise DedupStoreError(f"no live duplicate link #{link_id}")
+        link.undone_at, link.undone_by = utcnow(), actor
+        repo.audit(
+            s,
+            actor,
+            "unlink_duplicate",
+            "duplicate_link",
+            link_id,
+            record_id=link.record_id,
+            canonical_id=link.canonical_id,
+        )
+        s.flush()
+        _refresh_merged(s, link.canonical_id)
+
+
+def undo_run(store: Store, run_id: str, *, actor: str | None = None) -> int:
+    """Undo every live link one automatic run made (a run gone wrong); returns how many."""
+    with store.session() as s:
+        links = s.scalars(
+            select(DuplicateLink).where(
+                DuplicateLink.run_id == run_id, DuplicateLink.undone_at.is_(None)
+            )
+        ).all()
+        if not links:
+            raise DedupStoreError(f"no live duplicate links from run {run_id!r}")
+        now = utcnow()
+        for link in links:
+            link.undone_at, link.undone_by = now, actor
+            repo.audit(
+                s,
+                actor,
+                "unlink_duplicate",
+                "duplicate_link",
+                link.id,
+                record_id=link.record_id,
+                canonical_id=link.canonical_id,
+                run_id=run_id,
+            )
+        s.flush()
+        for canonical in {link.canonical_id for link in links}:
+            _refresh_merged(s, canonical)
+        return len(links)
+
+
+def pending_candidates(store: Store) -> pd.DataFrame:
+    """Uncertain pairs waiting for a person, strongest first, with both titles to compare."""
+    with store.session() as s:
+        rows = s.execute(
+            select(
+                DedupCandidate.id,
+                DedupCandidate.record_a,
+                DedupCandidate.record_b,
+                DedupCandidate.score,
+                DedupCandidate.reason,
+            )
+            .where(DedupCandidate.status == PENDING)
+            .order_by(DedupCandidate.score.desc(), DedupCandidate.id)
+        ).all()
+        ids = {r for row in rows for r in (row[1], row[2])}
+        titles = dict(s.execute(select(Record.id, Record.title).where(Record.id.in_(ids))).all())
+    frame = pd.DataFrame(rows, columns=["candidate_id", "record_a", "record_b", "score", "reason"])
+    frame["title_a"] = frame["record_a"].map(titles)
+    frame["title_b"] = frame["record_b"].map(titles)
+    return frame
+
+
+def _decide(s: Session, candidate_id: int, status: str, actor: str | None) -> DedupCandidate:
+    cand = s.get(DedupCandidate, candidate_id)
+    if cand is None:
+        raise DedupStoreError(f"no duplicate candidate #{candidate_id}")
+    if cand.status != PENDING:
+        raise DedupStoreError(f"candidate #{candidate_id} was already {cand.status}")
+    cand.status, cand.decided_by, cand.decided_at = status, actor, utcnow()
+    repo.audit(
+        s,
+        actor,
+        f"{status}_dedup_candidate",
+        "dedup_candidate",
+        candidate_id,
+        record_a=cand.record_a,
+        record_b=cand.record_b,
+    )
+    return cand
+
+
+def reject_candidate(store: Store, candidate_id: int, *, actor: str | None = None) -> None:
+    """A person says the pair are two works: they stay apart, now and in later runs."""
+    with store.session() as s:
+        _decide(s, candidate_id, REJECTED, actor)
+
+
+def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = None) -> int:
+    """A person says the pair are one work: link them (manually); returns the new link's id.
+
+    The two records' clusters become one under the more complete canonical; the
+    other cluster's links are moved to it (old links undone, new ones made), so
+    every duplicate points straight at the canonical record.
+    """
+    with store.session() as s:
+        cand = _decide(s, candidate_id, CONFIRMED, actor)
+        live = _live_canonical(s)
+        ca, cb = live.get(cand.record_a, cand.record_a), live.get(cand.record_b, cand.record_b)
+        if ca == cb:
+            raise DedupStoreError(f"records {cand.record_a} and {cand.record_b} are already linked")
+        rows = [_row_dict(r) for r in s.scalars(select(Record).where(Record.id.in_([ca, cb])))]
+        canonical = choose_canonical(rows)
+        other = cb if canonical == ca else ca
+        moved = [r for r, c in live.items() if c == other]
+        if moved:
+            s.execute(
+                update(DuplicateLink)
+                .where(DuplicateLink.record_id.in_(moved), DuplicateLink.undone_at.is_(None))
+                .values(undone_at=utcnow(), undone_by=actor)
+            )
+        new_id = 0
+        for rid in [other, *moved]:
+            link = DuplicateLink(
+                record_id=rid,
+                canonical_id=canonical,
+                score=cand.score,
+                method="manual",
+                reason=f"confirmed by a person: {cand.reason}",
+                created_by=actor,
+            )
+            s.add(link)
+            s.flush()
+            repo.audit(
+                s,
+                actor,
+                "link_duplicate",
+                "duplicate_link",
+                link.id,
+                record_id=rid,
+                canonical_id=canonical,
+                method="manual",
+                candidate_id=candidate_id,
+            )
+            if rid == other:
+                new_id = link.id
+        s.flush()
+        _refresh_merged(s, canonical)
+        _refresh_merged(s, other)
+        return new_id
