@@ -12,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, func, insert, select, text
+from sqlalchemy import Connection, DateTime, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from review.store.db import Store, schema_revision
 from review.store.models import Base
@@ -36,13 +39,29 @@ def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+@contextmanager
+def _snapshot(store: Store) -> Iterator[Connection]:
+    """One consistent read of every table, even while reviewers keep deciding.
+
+    Without it each table would be read at a different moment and the archive
+    could hold a decision on a record it lacks, which restore then refuses.
+    """
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN")  # pysqlite would read each SELECT on its own
+            yield conn
+
+
 def backup(store: Store, out: Path, files_dir: Path | None = None) -> dict[str, int]:
     """Write every table (and the stored files) to ``out``; returns rows per table."""
     counts: dict[str, int] = {}
     digests: dict[str, str] = {}
     tmp = out.with_suffix(out.suffix + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with store.engine.connect() as conn, conn.begin():  # one snapshot of the review
+        with _snapshot(store) as conn:
             for table in _tables():
                 lines = []
                 for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
@@ -103,7 +122,12 @@ def restore(store: Store, archive: Path, files_dir: Path | None = None) -> dict[
                             row[c] = datetime.fromisoformat(row[c])
                     rows.append(row)
                 if rows:
-                    conn.execute(insert(table), rows)
+                    try:
+                        conn.execute(insert(table), rows)
+                    except IntegrityError as exc:
+                        raise BackupError(f"{archive}: table {table.name} does not fit the rows "
+                                          f"before it ({exc.orig}); the backup is inconsistent"
+                                          ) from exc
                 counts[table.name] = len(rows)
                 if conn.dialect.name == "postgresql" and rows and "id" in table.c:
                     conn.execute(text(

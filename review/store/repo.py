@@ -170,7 +170,8 @@ def add_source(
         for start in range(0, len(records), chunk):
             rows = [_record_row(r, src.id, start + i + 1)
                     for i, r in enumerate(records[start:start + chunk])]
-            s.execute(insert(Record), rows)
+            # render_nulls: one executemany per chunk even when records lack different fields
+            s.execute(insert(Record).execution_options(render_nulls=True), rows)
             if on_progress:
                 on_progress(len(rows))
         audit(s, actor, "import", "source", src.id, name=name, kind=kind, file=file_name,
@@ -347,14 +348,15 @@ def decisions_frame(store: Store, stage: str, *, reviewer_id: int | None = None)
 
 
 def add_resolution(store: Store, *, record_id: int, stage: str, label: str, resolved_by: int,
-                   reason: str | None = None, note: str | None = None) -> int:
+                   reason: str | None = None, note: str | None = None,
+                   actor: str | None = None) -> int:
     _check(stage, label)
     with store.session() as s:
         r = Resolution(record_id=record_id, stage=stage, label=label, reason=reason, note=note,
                        resolved_by=resolved_by)
         s.add(r)
         s.flush()
-        audit(s, str(resolved_by), "resolve", "resolution", r.id, record_id=record_id,
+        audit(s, actor or str(resolved_by), "resolve", "resolution", r.id, record_id=record_id,
               stage=stage, label=label, reason=reason)
         return r.id
 

@@ -94,10 +94,20 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def _sheet_cell(value: Any) -> Any:
+    """A cell for CSV/XLSX: record text (titles, quotes) never runs as a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from review.io.export import neutralise
+
+    value = _cell(value)
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)) if isinstance(value, str) else value
+
+
 def to_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write one table as UTF-8 CSV (with BOM, for Excel)."""
     table = _prepare(df)
-    table = table.apply(lambda col: col.map(_cell))
+    table = table.apply(lambda col: col.map(_sheet_cell))
     return _atomic(Path(path), lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
@@ -135,7 +145,7 @@ def to_xlsx(tables: Tables, path: str | Path, sheet_name: str = "Table") -> Path
             ws = wb.create_sheet(_sheet_name(name, used))
             ws.append(list(table.columns))
             for row in table.itertuples(index=False):
-                ws.append([_cell(v) for v in row])
+                ws.append([_sheet_cell(v) for v in row])
             for cell in ws[1]:
                 cell.font = header_font
                 cell.fill = header_fill
