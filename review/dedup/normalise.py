@@ -666,7 +666,7 @@ _SUPPL_RE = re.compile(
 def normalise_year(value: Any) -> int | None:
     """The publication year as an int: the first plausible four-digit year in the field."""
     if type(value) is str:
-        if len(value) == 4 and value.isdigit():
+        if len(value) == 4 and value.isdecimal():  # not isdigit: '²' is a digit int() refuses
             v = int(value)
             return v if 1500 <= v <= 2199 else None
     elif is_missing(value):
@@ -683,7 +683,7 @@ def normalise_number(value: Any) -> str:
     s = value if type(value) is str else text_of(value)
     if not s:
         return ""
-    if s.isdigit():
+    if s.isdecimal():  # not isdigit: '²' is a digit that int() refuses
         return str(int(s))
     m = _INT_RE.search(s)
     return str(int(m.group(0))) if m else words(s)

@@ -10,6 +10,7 @@ from review.dedup.normalise import (
     normalise_authors,
     normalise_doi,
     normalise_journal,
+    normalise_number,
     normalise_pages,
     normalise_title,
     normalise_year,
@@ -155,3 +156,11 @@ def test_year_from_many_shapes() -> None:
     assert normalise_year("2019 Mar 4") == 2019
     assert normalise_year(2019.0) == 2019
     assert normalise_year("n.d.") is None
+
+
+def test_superscript_and_other_script_digits_are_read_not_crashed_on() -> None:
+    """'²' passes str.isdigit() but int() refuses it; Arabic-Indic digits are real numbers."""
+    assert normalise_number("²") == "2"  # folded like the title text, not a crash
+    assert normalise_number("Vol. ١٢") == "12"
+    assert normalise_year("٢٠١٩") == 2019
+    assert normalise_year("²⁰¹⁹") is None
