@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from review.app.context import SignedIn
 from review.app.files import StoredFile, store_pdf
+from review.app.queries import sees_everyone, visible_decisions
 from review.stages import current_decisions
 from review.store import Store, repo
 from review.store.models import Record, Report, Study
@@ -38,13 +40,18 @@ class FullTextError(ValueError):
 
 # --- reading ----------------------------------------------------------------------------------
 
-def reports_frame(store: Store) -> pd.DataFrame:
+def reports_frame(store: Store, viewer: SignedIn | None = None,
+                  settings: dict[str, Any] | None = None) -> pd.DataFrame:
     """Every report with its record's citation, retrieval state, study and full-text outcome.
 
     ``title_abstract`` is the record's current final label at title/abstract, so
     a report whose record was later excluded there (a resolved conflict) can be
     flagged rather than silently assessed. ``label``/``status``/``reason`` are
-    the stage outcome (see :mod:`review.stages`); pages decide who may see them.
+    the stage outcome (see :mod:`review.stages`), which is made of every
+    reviewer's decisions: for a ``viewer`` who may not see other reviewers'
+    labels (blind mode, see :func:`review.app.queries.sees_everyone`) they come
+    back empty, so a page cannot show them by mistake. Without a ``viewer``
+    (the CLI, reports, a lead's own actions) everything is returned.
     """
     with store.session() as s:
         rows = s.execute(
@@ -64,7 +71,17 @@ def reports_frame(store: Store) -> pd.DataFrame:
     df["n_reviewers"] = [int(ft["n_reviewers"].get(r, 0)) if r in ft.index else 0
                          for r in df["record_id"]]
     df["study_id"] = df["study_id"].astype("Int64")
+    if not _sees_all(store, viewer, settings):
+        for col in ("label", "status", "reason"):
+            df[col] = None
     return df[REPORT_COLUMNS]
+
+
+def _sees_all(store: Store, viewer: SignedIn | None, settings: dict[str, Any] | None) -> bool:
+    """Whether the caller may read everyone's labels (no viewer: a trusted caller)."""
+    if viewer is None:
+        return True
+    return sees_everyone(viewer, repo.get_settings(store) if settings is None else settings)
 
 
 def my_decisions(store: Store, reviewer_id: int) -> dict[int, dict[str, Any]]:
@@ -74,9 +91,20 @@ def my_decisions(store: Store, reviewer_id: int) -> dict[int, dict[str, Any]]:
             for r in cur.itertuples(index=False)}
 
 
-def all_decisions(store: Store) -> pd.DataFrame:
-    """Current full-text decisions of every reviewer (for the lead, or when blind mode is off)."""
-    cur = current_decisions(repo.decisions_frame(store, STAGE))
+def all_decisions(store: Store, viewer: SignedIn | None = None,
+                  settings: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Current full-text decisions of every reviewer ``viewer`` may see, with their names.
+
+    The rows come through :func:`review.app.queries.visible_decisions`, so in
+    blind mode a reviewer gets only their own. Without a ``viewer`` (a trusted
+    caller) every reviewer's decisions are returned.
+    """
+    if viewer is None:
+        rows = repo.decisions_frame(store, STAGE)
+    else:
+        rows = visible_decisions(store, viewer, STAGE,
+                                 repo.get_settings(store) if settings is None else settings)
+    cur = current_decisions(rows)
     names = repo.reviewers_frame(store).set_index("reviewer_id")["display_name"]
     cur = cur.copy()
     cur["reviewer"] = [names.get(r, str(r)) for r in cur["reviewer_id"]]

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from review.dedup.engine import find_duplicates
 from review.dedup.normalise import is_missing
 from review.store import repo
 from review.store.db import Store
-from review.store.models import DedupCandidate, DuplicateLink, Record, utcnow
+from review.store.models import AuditLog, DedupCandidate, DuplicateLink, Record, utcnow
 
 #: Fields compared for completeness and merged into the canonical record.
 MERGE_FIELDS = (
@@ -72,6 +72,9 @@ COMPLETENESS_FIELDS = (
 )
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
+#: PostgreSQL advisory-lock key held by every dedup write transaction (next to the store's
+#: migration lock 74_204_619 and the ranking lock 74_204_620).
+DEDUP_LOCK_KEY = 74_204_621
 
 
 class DedupStoreError(ValueError):
@@ -217,6 +220,84 @@ def _refresh_merged(s: Session, canonical_id: int) -> None:
     canonical.merged = merge_fields(_row_dict(canonical), dups) if dups else {}
 
 
+def _lock_links(s: Session) -> None:
+    """Serialise dedup writers on PostgreSQL before they read the live links.
+
+    Each writer reads the live links and then writes links that are straight
+    *given what it read*; two writers reading at once (two leads confirming
+    a~b and b~c) would each write a link the other's makes into a chain. The
+    transaction-scoped advisory lock makes the second wait until the first has
+    committed, so it reads the first's links (READ COMMITTED takes a fresh
+    snapshot per statement). SQLite already lets one writer in at a time.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DEDUP_LOCK_KEY})
+
+
+def _move_duplicates(
+    s: Session,
+    old: int,
+    new: int,
+    *,
+    actor: str | None,
+    why: str,
+    method: str | None = None,
+    score: float | None = None,
+    run_id: str | None = None,
+    **detail: Any,
+) -> list[DuplicateLink]:
+    """Re-point every live duplicate of ``old`` at ``new``, before ``old`` itself is linked.
+
+    Without this, linking a canonical record to another one makes a chain
+    (x→old→new): the queue hides ``old`` while ``x`` still names it, so x's
+    cluster has no screenable record. Old links are stamped undone and new ones
+    made (links are never edited); ``method`` and ``score`` default to the old
+    link's. The audit row of each new link names the link it replaces
+    (``moved_from_link``), which :func:`undo_run` uses to put it back. The
+    caller refreshes the merged fields of both records.
+    """
+    old_links = s.scalars(
+        select(DuplicateLink)
+        .where(DuplicateLink.canonical_id == old, DuplicateLink.undone_at.is_(None))
+        .order_by(DuplicateLink.id)
+    ).all()
+    if not old_links:
+        return []
+    now = utcnow()
+    for lk in old_links:
+        lk.undone_at, lk.undone_by = now, actor
+    s.flush()  # at most one live link per record: stamp the old ones before adding new ones
+    new_links = [
+        DuplicateLink(
+            record_id=lk.record_id,
+            canonical_id=new,
+            score=lk.score if score is None else score,
+            method=method or lk.method,
+            reason=f"{why} (moved from #{old} to #{new})",
+            run_id=run_id,
+            created_by=actor,
+        )
+        for lk in old_links
+    ]
+    s.add_all(new_links)
+    s.flush()
+    for lk, moved in zip(old_links, new_links, strict=True):
+        repo.audit(
+            s,
+            actor,
+            "link_duplicate",
+            "duplicate_link",
+            moved.id,
+            record_id=moved.record_id,
+            canonical_id=new,
+            method=moved.method,
+            moved_from_link=lk.id,
+            **({"run_id": run_id} if run_id else {}),
+            **detail,
+        )
+    return new_links
+
+
 # ---------------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------------
@@ -227,9 +308,11 @@ def deduplicate_review(
 ) -> DedupSummary:
     """Find duplicates among all records of the review and write links and candidates.
 
-    Existing live links are kept as they are (a person may have made them); the
-    run adds links for new duplicates and queues new uncertain pairs, in one
-    transaction: the review sees all of it or none of it.
+    Existing live links are kept (a person may have made them): a cluster keeps
+    a record that is already a canonical as its canonical, and when the run
+    links one canonical record to another, the first one's duplicates move with
+    it (never x→a→b). The run adds links for new duplicates and queues new
+    uncertain pairs, in one transaction: the review sees all of it or none of it.
     """
     records = repo.records_frame(store)
     run_id = uuid.uuid4().hex[:12]
@@ -255,18 +338,24 @@ def deduplicate_review(
 
     links_kept = left_apart = 0
     with store.session() as s:
+        _lock_links(s)
         blocked = _blocked_pairs(s)
         live = _live_canonical(s)
         known = _known_candidates(s)
+        duplicates_of: dict[int, set[int]] = {}
+        for rid, canonical in live.items():
+            duplicates_of.setdefault(canonical, set()).add(rid)
         new_links: list[DuplicateLink] = []
+        touched: set[int] = set()  # canonicals whose merged fields need recomputing
         clusters = result.clusters.groupby("cluster_id")["ID"].agg(list)
         for members in clusters:
             if len(members) < 2:
                 continue
             ids = [int(m) for m in members]
-            # keep an existing canonical if the cluster already has one
-            existing = [live[i] for i in ids if i in live and live[i] in ids]
-            canonical = existing[0] if existing else choose_canonical([by_id[i] for i in ids])
+            # keep a record that is already a canonical (a person may have linked to it), so
+            # its duplicates stay where they are; otherwise the most complete record
+            holders = [i for i in ids if duplicates_of.get(i)]
+            canonical = choose_canonical([by_id[i] for i in (holders or ids)])
             for rid in ids:
                 if rid == canonical:
                     continue
@@ -274,11 +363,34 @@ def deduplicate_review(
                     links_kept += 1
                     continue
                 key = (min(rid, canonical), max(rid, canonical))
-                if key in blocked or canonical in live:
-                    # a person kept these apart, or the canonical is itself linked elsewhere
+                followers = duplicates_of.get(rid, set())
+                if (
+                    key in blocked
+                    or canonical in live
+                    or any((min(f, canonical), max(f, canonical)) in blocked for f in followers)
+                ):
+                    # a person kept these apart (or one of rid's duplicates from the
+                    # canonical), or the canonical is itself linked elsewhere
                     left_apart += 1
                     continue
                 score, _, reason = pair_info.get(key) or _best_pair_in_cluster(rid, ids, pair_info)
+                if followers:
+                    # rid is a canonical already: its duplicates go with it, straight to the
+                    # new canonical, so no link points at a linked record
+                    _move_duplicates(
+                        s,
+                        rid,
+                        canonical,
+                        actor=actor,
+                        why=f"record #{rid}, their canonical, is a duplicate of #{canonical}",
+                        method="auto",
+                        run_id=run_id,
+                    )
+                    for f in followers:
+                        live[f] = canonical
+                    duplicates_of.setdefault(canonical, set()).update(followers)
+                    del duplicates_of[rid]
+                    touched.add(rid)
                 new_links.append(
                     DuplicateLink(
                         record_id=rid,
@@ -291,6 +403,7 @@ def deduplicate_review(
                     )
                 )
                 live[rid] = canonical
+                duplicates_of.setdefault(canonical, set()).add(rid)
         s.add_all(new_links)
         s.flush()  # one batched INSERT, ids back for the audit log
         for link in new_links:
@@ -307,7 +420,7 @@ def deduplicate_review(
                 reason=link.reason,
                 run_id=run_id,
             )
-        for canonical in {link.canonical_id for link in new_links}:
+        for canonical in touched | {link.canonical_id for link in new_links}:
             _refresh_merged(s, canonical)
 
         new_candidates: list[DedupCandidate] = []
@@ -393,6 +506,7 @@ def _best_pair_in_cluster(
 def undo_link(store: Store, link_id: int, *, actor: str | None = None) -> None:
     """Undo one duplicate link; the canonical record's merged fields are recomputed."""
     with store.session() as s:
+        _lock_links(s)
         link = s.get(DuplicateLink, link_id)
         if link is None or link.undone_at is not None:
             raise DedupStoreError(f"no live duplicate link #{link_id}")
@@ -411,8 +525,13 @@ def undo_link(store: Store, link_id: int, *, actor: str | None = None) -> None:
 
 
 def undo_run(store: Store, run_id: str, *, actor: str | None = None) -> int:
-    """Undo every live link one automatic run made (a run gone wrong); returns how many."""
+    """Undo every live link one automatic run made (a run gone wrong); returns how many.
+
+    Links the run moved (a person's x→a, moved to x→b when the run linked a to
+    b) are put back where they were, so undoing a run loses no earlier link.
+    """
     with store.session() as s:
+        _lock_links(s)
         links = s.scalars(
             select(DuplicateLink).where(
                 DuplicateLink.run_id == run_id, DuplicateLink.undone_at.is_(None)
@@ -434,9 +553,67 @@ def undo_run(store: Store, run_id: str, *, actor: str | None = None) -> int:
                 run_id=run_id,
             )
         s.flush()
-        for canonical in {link.canonical_id for link in links}:
+        touched = {link.canonical_id for link in links}
+        touched |= _restore_moved(s, [link.id for link in links], actor=actor, run_id=run_id)
+        for canonical in touched:
             _refresh_merged(s, canonical)
         return len(links)
+
+
+def _restore_moved(
+    s: Session, undone_ids: list[int], *, actor: str | None, run_id: str
+) -> set[int]:
+    """Remake the links that the just-undone links had replaced by moving them; returns the
+    canonicals that gained a duplicate back.
+
+    A link is remade only where it stays straight: its record has no live link
+    and its old canonical is not itself linked (a person may have linked it since).
+    """
+    moved_from: dict[int, int] = {}
+    for start in range(0, len(undone_ids), 5000):  # stay under SQLite's bound-parameter limit
+        for row_id, detail in s.execute(
+            select(AuditLog.row_id, AuditLog.detail).where(
+                AuditLog.action == "link_duplicate",
+                AuditLog.table_name == "duplicate_link",
+                AuditLog.row_id.in_(undone_ids[start : start + 5000]),
+            )
+        ):
+            if isinstance(detail, dict) and detail.get("moved_from_link"):
+                moved_from[int(row_id)] = int(detail["moved_from_link"])
+    if not moved_from:
+        return set()
+    live = _live_canonical(s)
+    restored: set[int] = set()
+    for new_id in sorted(moved_from):
+        old = s.get(DuplicateLink, moved_from[new_id])
+        if old is None or old.record_id in live or old.canonical_id in live:
+            continue
+        link = DuplicateLink(
+            record_id=old.record_id,
+            canonical_id=old.canonical_id,
+            score=old.score,
+            method=old.method,
+            reason=f"put back when run {run_id} was undone: {old.reason or ''}".rstrip(": "),
+            run_id=old.run_id,
+            created_by=actor,
+        )
+        s.add(link)
+        s.flush()
+        repo.audit(
+            s,
+            actor,
+            "link_duplicate",
+            "duplicate_link",
+            link.id,
+            record_id=link.record_id,
+            canonical_id=link.canonical_id,
+            method=link.method,
+            restored_link=old.id,
+            undone_run_id=run_id,
+        )
+        live[link.record_id] = link.canonical_id
+        restored.add(link.canonical_id)
+    return restored
 
 
 def pending_candidates(store: Store) -> pd.DataFrame:
@@ -483,6 +660,7 @@ def _decide(s: Session, candidate_id: int, status: str, actor: str | None) -> De
 def reject_candidate(store: Store, candidate_id: int, *, actor: str | None = None) -> None:
     """A person says the pair are two works: they stay apart, now and in later runs."""
     with store.session() as s:
+        _lock_links(s)
         _decide(s, candidate_id, REJECTED, actor)
 
 
@@ -494,6 +672,7 @@ def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = No
     every duplicate points straight at the canonical record.
     """
     with store.session() as s:
+        _lock_links(s)
         cand = _decide(s, candidate_id, CONFIRMED, actor)
         live = _live_canonical(s)
         ca, cb = live.get(cand.record_a, cand.record_a), live.get(cand.record_b, cand.record_b)
@@ -502,39 +681,38 @@ def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = No
         rows = [_row_dict(r) for r in s.scalars(select(Record).where(Record.id.in_([ca, cb])))]
         canonical = choose_canonical(rows)
         other = cb if canonical == ca else ca
-        moved = [r for r, c in live.items() if c == other]
-        if moved:
-            s.execute(
-                update(DuplicateLink)
-                .where(DuplicateLink.record_id.in_(moved), DuplicateLink.undone_at.is_(None))
-                .values(undone_at=utcnow(), undone_by=actor)
-            )
-        new_id = 0
-        for rid in [other, *moved]:
-            link = DuplicateLink(
-                record_id=rid,
-                canonical_id=canonical,
-                score=cand.score,
-                method="manual",
-                reason=f"confirmed by a person: {cand.reason}",
-                created_by=actor,
-            )
-            s.add(link)
-            s.flush()
-            repo.audit(
-                s,
-                actor,
-                "link_duplicate",
-                "duplicate_link",
-                link.id,
-                record_id=rid,
-                canonical_id=canonical,
-                method="manual",
-                candidate_id=candidate_id,
-            )
-            if rid == other:
-                new_id = link.id
+        reason = f"confirmed by a person: {cand.reason}"
+        _move_duplicates(
+            s,
+            other,
+            canonical,
+            actor=actor,
+            why=reason,
+            method="manual",
+            score=cand.score,
+            candidate_id=candidate_id,
+        )
+        link = DuplicateLink(
+            record_id=other,
+            canonical_id=canonical,
+            score=cand.score,
+            method="manual",
+            reason=reason,
+            created_by=actor,
+        )
+        s.add(link)
         s.flush()
+        repo.audit(
+            s,
+            actor,
+            "link_duplicate",
+            "duplicate_link",
+            link.id,
+            record_id=other,
+            canonical_id=canonical,
+            method="manual",
+            candidate_id=candidate_id,
+        )
         _refresh_merged(s, canonical)
         _refresh_merged(s, other)
-        return new_id
+        return link.id

@@ -93,9 +93,6 @@ def test_blind_reviewer_gets_no_other_label_from_the_data_layer(store: Store, te
     assert bens["label"].tolist() == ["exclude", "exclude", "exclude", "retracted"]
 
 
-@pytest.mark.xfail(strict=True, reason="finding: the full-text page's reads "
-                   "(fulltext_ops.all_decisions, reports_frame) take no viewer, so blind mode is "
-                   "only applied in pages/fulltext.py (review/app/fulltext_ops.py)")
 def test_full_text_reads_apply_blind_mode_in_the_data_layer(store: Store, team) -> None:
     rec = records(store)[0]
     for name in ("ana", "ben"):

@@ -47,9 +47,6 @@ def queue_candidate(store: Store, a: int, b: int) -> int:
         return c.id
 
 
-@pytest.mark.xfail(strict=True, reason="finding: deduplicate_review links a record that is the "
-                   "canonical of a person's earlier link, making a chain x→a→b "
-                   "(review/dedup/store_ops.py)")
 def test_a_later_dedup_run_does_not_chain_a_confirmed_link(store: Store) -> None:
     a, x = add(store, "PubMed", [TRIAL, UNRELATED])
     # The lead confirms an uncertain pair: x is linked to a (a is the more complete record).
@@ -78,12 +75,8 @@ def test_confirming_two_overlapping_pairs_one_after_the_other_keeps_links_straig
 
 
 def test_confirming_two_overlapping_pairs_at_once_keeps_links_straight(
-        request: pytest.FixtureRequest, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two leads (or two app processes) confirm pairs a~b and b~c at the same moment."""
-    if not store.is_sqlite:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "finding: on PostgreSQL two concurrent confirm_candidate calls both read the live "
-            "links before either commits and write c→b and b→a (review/dedup/store_ops.py)")))
     a, b, c = add(store, "PubMed", [
         {**TRIAL, "abstract": "Full abstract.", "doi": "10.1/x"},
         {**TRIAL, "doi": "10.1/x"},
@@ -118,3 +111,39 @@ def test_confirming_two_overlapping_pairs_at_once_keeps_links_straight(
     links = live_links(store)
     assert not set(links.values()) & set(links), f"chained links: {links} ({errors})"
     assert check_review(store) == []
+
+
+def _two_confirmed_clusters(store: Store) -> tuple[int, int, int, int]:
+    """x→a and y→c confirmed by the lead, where a and c are copies of one trial."""
+    a, x, c, y = add(store, "PubMed", [
+        {**TRIAL, "abstract": "We randomised 300 adolescents.", "doi": "10.1000/jad.2019.1"},
+        UNRELATED,
+        {**TRIAL, "doi": "10.1000/jad.2019.1"},
+        {"title": "Family support and belonging among care leavers"},
+    ])
+    store_ops.confirm_candidate(store, queue_candidate(store, a, x), actor="lead")
+    store_ops.confirm_candidate(store, queue_candidate(store, c, y), actor="lead")
+    assert live_links(store) == {x: a, y: c}
+    return a, x, c, y
+
+
+def test_a_run_joining_two_confirmed_clusters_moves_one_and_its_undo_puts_it_back(
+        store: Store) -> None:
+    a, x, c, y = _two_confirmed_clusters(store)
+    run = store_ops.deduplicate_review(store, actor="lead")
+    # c joins a (the more complete canonical) and takes its duplicate y along
+    assert live_links(store) == {x: a, c: a, y: a}
+    assert check_review(store) == []
+    # undoing the run restores the lead's own link y→c rather than leaving y alone
+    store_ops.undo_run(store, run.run_id, actor="lead")
+    assert live_links(store) == {x: a, y: c}
+    assert check_review(store) == []
+
+
+def test_a_run_does_not_move_a_duplicate_onto_a_record_a_person_kept_it_apart_from(
+        store: Store) -> None:
+    a, x, c, y = _two_confirmed_clusters(store)
+    store_ops.reject_candidate(store, queue_candidate(store, a, y), actor="lead")
+    summary = store_ops.deduplicate_review(store, actor="lead")
+    assert live_links(store) == {x: a, y: c}
+    assert summary.left_apart == 1

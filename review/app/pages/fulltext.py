@@ -18,6 +18,7 @@ from review.app import fulltext_ops as ops
 from review.app.citations import citation
 from review.app.context import AppContext
 from review.app.files import MAX_PDF_BYTES, FileRejected, FilesLocationError, read_stored
+from review.app.queries import sees_everyone
 from review.app.widgets import escape_markdown, shorten, show_text
 from review.store import repo
 
@@ -45,12 +46,13 @@ def render(ctx: AppContext) -> None:
         st.info(f"{added} record(s) included at title/abstract are now reports sought for "
                 "retrieval.")
     settings = ctx.settings or repo.get_settings(store)
-    reports = ops.reports_frame(store)
+    # blind mode is applied by the data layer: a blind reviewer gets no outcome columns
+    reports = ops.reports_frame(store, me, settings)
     if reports.empty:
         st.info("No reports yet. Records included at title/abstract appear here as reports "
                 "sought for retrieval.")
         return
-    blind = bool(settings.get("blind", True)) and not ctx.is_lead
+    blind = not sees_everyone(me, settings)
     mine = ops.my_decisions(store, me.reviewer_id)
     _metrics(reports, mine, blind)
 
@@ -193,7 +195,7 @@ def _decision(ctx: AppContext, rid: int, row: pd.Series, my: dict[str, Any] | No
     if my:
         st.text(f"Your decision: {my['label']}" + (f" — {my['reason']}" if my["reason"] else ""))
     if not blind:
-        others = ops.all_decisions(store)
+        others = ops.all_decisions(store, me, settings)
         others = others[others["record_id"] == row["record_id"]]
         if not others.empty:
             st.dataframe(others[["reviewer", "label", "reason"]], hide_index=True)
