@@ -1,0 +1,91 @@
+"""``review rank``: a ranking of the unscreened canonical records, stored for the app's queue.
+
+Features are built once per review and kept in this process (keyed by the
+review's URL and its canonical records), so the app's background refresh after
+every few decisions only refits the small model. Labels come from the
+title/abstract stage: a record's final label where there is one, else any
+reviewer's current include (relevant) or exclude (irrelevant); "maybe" teaches
+nothing yet.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+
+from review.screening.active import Ranker, RankingError
+from review.stages import current_decisions
+from review.store import Store, repo
+from review.store.models import Ranking, RankingRun
+
+STAGE = "title_abstract"
+KEEP_RUNS = 3
+_cache: dict[str, tuple[tuple, Ranker]] = {}
+_lock = threading.Lock()
+
+
+def _ranker_for(store: Store, records) -> Ranker:
+    key = (len(records), int(records["record_id"].max()), int(records["record_id"].sum()))
+    with _lock:
+        hit = _cache.get(store.url)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    ranker = Ranker.from_records(records)
+    with _lock:
+        _cache[store.url] = (key, ranker)
+    return ranker
+
+
+def current_labels(store: Store, canonical: set[int]) -> dict[int, int]:
+    """record → 1/0 from the title/abstract decisions so far (canonical records only)."""
+    out: dict[int, int] = {}
+    cur = current_decisions(repo.decisions_frame(store, STAGE))
+    for rid, label in zip(cur["record_id"], cur["label"], strict=True):
+        if int(rid) in canonical and label in ("include", "exclude"):
+            out[int(rid)] = max(out.get(int(rid), 0), int(label == "include"))
+    final = repo.outcomes(store, STAGE)
+    for rid, label in zip(final["record_id"], final["label"], strict=True):
+        if int(rid) in canonical and label in ("include", "exclude"):
+            out[int(rid)] = int(label == "include")
+    return out
+
+
+def rank_store(store: Store) -> dict[str, Any]:
+    """Fit on the decisions so far and store a new ranking run; returns its summary."""
+    records = repo.records_frame(store, canonical_only=True,
+                                 columns=["title", "abstract", "keywords"])
+    if records.empty:
+        return {"run_id": None, "ranked": 0, "model": "none", "reason": "no records"}
+    canonical = set(records["record_id"].astype(int))
+    labels = current_labels(store, canonical)
+    n_rel = sum(labels.values())
+    model = "linear SVM on TF-IDF word and character n-grams"
+    try:
+        ranking = _ranker_for(store, records).rank(labels)
+    except RankingError:
+        # Before the first include and exclude: keep import order (nothing to learn from yet).
+        model = "import order (needs one include and one exclude)"
+        unlabelled = records[~records["record_id"].isin(labels)]
+        ranking = unlabelled[["record_id"]].assign(score=0.0,
+                                                   rank=np.arange(1, len(unlabelled) + 1))
+    with store.session() as s:
+        run = RankingRun(stage=STAGE, model=model, n_labelled=len(labels), n_relevant=n_rel,
+                         info={"records": len(records)})
+        s.add(run)
+        s.flush()
+        rows = [{"run_id": run.id, "record_id": int(r), "score": float(sc), "rank": int(k)}
+                for r, sc, k in zip(ranking["record_id"], ranking["score"], ranking["rank"],
+                                    strict=True)]
+        for start in range(0, len(rows), 10_000):
+            s.execute(insert(Ranking), rows[start:start + 10_000])
+        run_id = run.id
+        # Rankings are derived data: keep the rows of the latest few runs only, or a busy
+        # review would store every record again after every refresh.
+        old = select(RankingRun.id).where(RankingRun.stage == STAGE,
+                                          RankingRun.id <= run_id - KEEP_RUNS)
+        s.execute(delete(Ranking).where(Ranking.run_id.in_(old)))
+    return {"run_id": run_id, "ranked": len(ranking), "labelled": len(labels),
+            "relevant": n_rel, "model": model}
