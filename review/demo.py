@@ -92,7 +92,8 @@ def _deduplicate(store: Store, say: Callable[[str], None]) -> None:
     from review.dedup.store_ops import deduplicate_review
 
     summary = deduplicate_review(store, actor="demo")
-    say(f"deduplicated: {summary}")
+    say(f"deduplicated: {summary.links_added} duplicates linked, "
+        f"{summary.candidates_added} uncertain pairs left for the lead")
 
 
 def _record_refs(store: Store, data_dir: Path, searches: list[dict]) -> dict[int, str]:
@@ -201,7 +202,7 @@ def repo_reviewer_id(session, username: str) -> int:
 
 
 def _rank(store: Store, say: Callable[[str], None]) -> None:
-    from review.screening.store_ops import rank_review
+    from review.screening import store_rank
 
-    run = rank_review(store)
-    say(f"ranking: {run}")
+    run = store_rank(store)
+    say(f"ranking: {run['ranked']} unscreened records ranked by the {run['model']}")

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from review.cli.app import DbOption, app, console, fail
@@ -50,38 +57,52 @@ def import_(
     fmt: Annotated[str | None, typer.Option("--format", help="Override format detection.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Import one search export as a source; the whole file lands or nothing does."""
-    from review.io import read_records
+    """Import one search export as a source; the whole file lands or nothing does.
+
+    The file is streamed (any size, bounded memory): a first read hashes it and
+    checks its encoding, so a file imported before is refused before it is
+    parsed; the second read parses it a chunk of records at a time straight
+    into one database transaction, which a bad record anywhere rolls back.
+    """
+    from review.io import open_stream
     from review.io.errors import ImportFormatError
+    from review.io.stream import PROGRESS_BYTES
 
     if kind not in SOURCE_KINDS:
         raise fail(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     if not file.is_file():
         raise fail(f"{file}: no such file")
     store = open_review(db)
-    try:
-        imported = read_records(file, fmt=fmt, progress=True)
-    except ImportFormatError as exc:
-        raise fail(str(exc)) from exc
-    n = len(imported.records)
-    with Progress(TextColumn("storing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=n < PROGRESS_THRESHOLD) as bar:
-        task = bar.add_task(file.name, total=n)
+    size = file.stat().st_size
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.fields[records]:>10,} records"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console, disable=size < PROGRESS_BYTES) as bar:
+        task = bar.add_task(f"Checking {file.name}", total=size, records=0)
         try:
-            source_id = repo.add_source(
-                store, name=source, kind=kind, file_name=file.name, file_format=imported.fmt,
-                sha256=imported.sha256, records=imported.records, missing=imported.missing,
+            stream = open_stream(file, fmt=fmt, on_bytes=lambda k: bar.advance(task, k))
+        except ImportFormatError as exc:
+            raise fail(str(exc)) from exc
+        bar.reset(task, total=size, description=f"Importing {file.name}", records=0)
+        try:
+            source_id = repo.add_source_streaming(
+                store, name=source, kind=kind, file_name=file.name, file_format=stream.fmt,
+                sha256=stream.sha256, chunks=stream, missing=stream.missing,
                 search_date=search_date, query=query, actor="cli", force=force,
-                on_progress=lambda k: bar.advance(task, k))
+                on_progress=lambda _: bar.update(task, completed=stream.bytes_read,
+                                                 records=stream.n_records))
+        except ImportFormatError as exc:  # found while reading: nothing was kept
+            raise fail(str(exc)) from exc
         except (repo.DuplicateImportError, repo.RepoError) as exc:
             raise fail(str(exc)) from exc
+        bar.update(task, completed=size, records=stream.n_records)
+    n = stream.n_records
     console.print(f"Imported [bold]{n}[/] records from {file.name} as source "
-                  f"[bold]{source}[/] (#{source_id}, {kind}, {imported.fmt}).")
-    missing = {k: v for k, v in imported.missing.items() if v}
+                  f"[bold]{source}[/] (#{source_id}, {kind}, {stream.fmt}).")
+    missing = {k: v for k, v in stream.missing.items() if v}
     if missing:
         console.print("Records missing a field: " +
                       ", ".join(f"{k} {v}" for k, v in sorted(missing.items())))
-    for w in imported.warnings[:20]:
+    for w in stream.warnings[:20]:
         console.print(f"[yellow]warning:[/] {w}")
 
 
@@ -216,10 +237,19 @@ def demo(
     if exists:
         console.print(f"Using the demo review already at {path} (--rebuild to start afresh).")
     else:
+        # Build beside the target and move it into place at the end, so an interrupted
+        # build never leaves a half-made demo that the next run would mistake for a review.
+        target = f"{path}.building" if sqlite_file else db
+        if sqlite_file:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
         try:
-            build_demo(db, data_dir=DEMO_DIR, say=lambda m: console.print(f"  {m}"))
+            store = build_demo(target, data_dir=DEMO_DIR, say=lambda m: console.print(f"  {m}"))
         except ValueError as exc:
             raise fail(str(exc)) from exc
+        store.close()
+        if sqlite_file:
+            Path(target).replace(path)
         console.print(f"Demo review ready at [bold]{db}[/]. Accounts: lead/lead-demo, "
                       "ana/ana-demo, ben/ben-demo.")
     if serve:

@@ -1,0 +1,41 @@
+"""`review demo` builds a review that reaches every stage, from the bundled search exports."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from review.cli import app
+from review.report.prisma import counts_from_store
+from review.store import open_store, repo
+from review.store.models import DedupCandidate, Extraction, Ranking, Reviewer
+
+
+@pytest.mark.slow
+def test_demo_review_reaches_every_stage(tmp_path):
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(app, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "demo.db.building").exists()
+    store = open_store(db, create=False)
+    sources = repo.sources_frame(store).set_index("file_name")["records"].to_dict()
+    assert sources == {"pubmed.nbib": 197, "psycinfo.ris": 162, "scopus.csv": 229,
+                       "citation_searching.ris": 10}
+    counts = counts_from_store(store)
+    v = counts.values
+    assert v["database_results"] == 588 and v["citations_results"] == 10
+    assert v["duplicates"] > 250  # most records are copies across the three databases
+    assert v["records_excluded"] > 100 and v["dbr_notretrieved_reports"] > 0
+    assert v["new_studies"] >= 15 and v["new_reports"] > v["new_studies"] - 1
+    assert counts.awaiting_screening > 0  # records left for the demo's reviewers
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Extraction)) > 50
+        assert s.scalar(select(func.count()).select_from(Ranking)) > 0  # queue order ready
+        assert s.scalar(select(func.count()).select_from(DedupCandidate)) > 0
+        assert {r.username for r in s.scalars(select(Reviewer))} == {"lead", "ana", "ben"}
+    ta = repo.outcomes(store, "title_abstract")
+    assert (ta["status"] == "conflict").any()  # the conflicts page has work
+    assert repo.authenticate(store, "ana", "ana-demo") is not None
+    again = CliRunner().invoke(app, ["demo", "--db", str(db)])  # reuses, never overwrites
+    assert again.exit_code == 0 and "already at" in again.output
