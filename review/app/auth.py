@@ -1,0 +1,77 @@
+"""Signing reviewers in: argon2 passwords, random session tokens stored only as hashes, expiry.
+
+Why a server-side session table rather than trusting Streamlit's session
+state alone: several app processes serve one team (PostgreSQL), a lead who
+deactivates a reviewer or resets a password must be able to end that person's
+sessions everywhere, and a session must stop working after its time even if
+the browser tab stays open. The browser session keeps only the random token;
+the database keeps its SHA-256 (a stolen database row cannot be replayed, and
+a 256-bit random token needs no slow hash). Passwords themselves are checked
+by :func:`review.store.repo.authenticate` (argon2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from review.app import queries
+from review.app.context import SignedIn
+from review.store import Store, repo
+
+#: Where the browser session keeps its token (``st.session_state[TOKEN_KEY]``).
+TOKEN_KEY = "auth_token"
+#: How long a sign-in lasts unless the review's ``session_hours`` setting says otherwise.
+DEFAULT_SESSION_HOURS = 12.0
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def session_length(settings: dict | None = None) -> timedelta:
+    hours = float((settings or {}).get("session_hours", DEFAULT_SESSION_HOURS))
+    return timedelta(hours=max(hours, 0.01))
+
+
+def sign_in(store: Store, username: str, password: str, *, ttl: timedelta | None = None,
+            now: datetime | None = None) -> tuple[str, SignedIn] | None:
+    """Check the password; on success open a session and return ``(token, who)``.
+
+    The same ``None`` for an unknown user, a wrong password, a deactivated
+    reviewer or an account without a password, so the page gives no hint
+    which it was.
+    """
+    reviewer = repo.authenticate(store, username.strip(), password)
+    if reviewer is None:
+        return None
+    now = now or datetime.now(UTC)
+    queries.purge_expired_sessions(store, now)  # keep the table to live sessions
+    token = secrets.token_urlsafe(32)
+    queries.add_login_session(store, reviewer.id, token_hash(token),
+                              now + (ttl or session_length()), reviewer.username)
+    return token, SignedIn(reviewer_id=reviewer.id, username=reviewer.username,
+                           display_name=reviewer.display_name, role=reviewer.role)
+
+
+def resume(store: Store, token: str | None, *, now: datetime | None = None) -> SignedIn | None:
+    """Who holds ``token`` now, or None if it is unknown, expired, or the reviewer was stopped."""
+    if not token:
+        return None
+    reviewer = queries.session_reviewer(store, token_hash(token), now or datetime.now(UTC))
+    if reviewer is None:
+        return None
+    return SignedIn(reviewer_id=reviewer.id, username=reviewer.username,
+                    display_name=reviewer.display_name, role=reviewer.role)
+
+
+def sign_out(store: Store, token: str | None, username: str | None = None) -> None:
+    if token:
+        queries.end_login_session(store, token_hash(token), username)
+
+
+def still_signed_in(store: Store, user: SignedIn, token: str | None) -> bool:
+    """Whether ``token`` still belongs to ``user`` (checked again before every write)."""
+    now = resume(store, token)
+    return now is not None and now.reviewer_id == user.reviewer_id and now.role == user.role

@@ -1,0 +1,184 @@
+"""Team (lead only): the review's reviewers and the settings that shape screening.
+
+Every change goes through the repository, so it is one transaction with an
+audit-log row naming the lead who made it. Settings take effect on each
+reviewer's next click (every page reads them fresh).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from review.app import queries
+from review.app.context import AppContext
+from review.app.widgets import clean_keywords, escape_markdown
+from review.store import repo
+
+TITLE = "Team & settings"
+ICON = ":material/groups:"
+URL = "team"
+ROLES = ("lead",)
+
+K_FLASH = "team_flash"
+STAGE = "title_abstract"
+
+
+def lines(text: str) -> list[str]:
+    """A text area's non-blank lines, trimmed, duplicates (any case) dropped, order kept."""
+    return clean_keywords(text.splitlines())
+
+
+def settings_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Only the settings whose value the lead actually changed (so the audit log stays honest)."""
+    return {k: v for k, v in new.items() if old.get(k) != v}
+
+
+def _flash() -> None:
+    msg = st.session_state.pop(K_FLASH, None)
+    if msg:
+        st.success(escape_markdown(msg), icon=":material/check:")
+
+
+def _reviewers(ctx: AppContext) -> pd.DataFrame:
+    people = repo.reviewers_frame(ctx.store)
+    work = queries.reviewer_workload(ctx.store, STAGE)
+    people = people.merge(work, on="reviewer_id", how="left").fillna(
+        {"assigned": 0, "decided": 0})
+    people[["assigned", "decided"]] = people[["assigned", "decided"]].astype(int)
+    st.subheader("Reviewers")
+    st.dataframe(people.rename(columns={"display_name": "name", "assigned": "records handed out",
+                                        "decided": "decided (title/abstract)"}),
+                 hide_index=True, width="stretch")
+    return people
+
+
+def _add_reviewer(ctx: AppContext) -> None:
+    with st.form("add_reviewer", clear_on_submit=True):
+        st.markdown("**Add a reviewer**")
+        c1, c2 = st.columns(2)
+        username = c1.text_input("User name", key="new_username")
+        display = c2.text_input("Full name", key="new_display")
+        c3, c4 = st.columns(2)
+        role = c3.selectbox("Role", ("reviewer", "lead"), key="new_role")
+        password = c4.text_input("First password (at least 8 characters)", type="password",
+                                 key="new_password")
+        submitted = st.form_submit_button("Add reviewer", type="primary")
+    if submitted:
+        if len(password) < 8:
+            st.error("A first password needs at least 8 characters.")
+            return
+        try:
+            repo.add_reviewer(ctx.store, username.strip(), display.strip() or username.strip(),
+                              role=role, password=password, actor=ctx.user.username)
+        except repo.RepoError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[K_FLASH] = f"Added {username.strip()} ({role})."
+        st.rerun()
+
+
+def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
+    people = people[people["role"] != "automation"]
+    if people.empty:
+        return
+    with st.expander("Change a reviewer"):
+        ids = people["reviewer_id"].astype(int).tolist()
+        row_of = people.set_index("reviewer_id")
+        rid = st.selectbox("Reviewer", ids, key="manage_pick",
+                           format_func=lambda i: f"{row_of.at[i, 'display_name']} "
+                                                 f"({row_of.at[i, 'username']})")
+        if rid is None:
+            return
+        rid = int(rid)
+        row = row_of.loc[rid]
+        is_me = rid == ctx.user.reviewer_id
+        with st.form("manage_reviewer"):
+            active = st.checkbox("May sign in", value=bool(row["active"]), disabled=is_me,
+                                 key="manage_active")
+            role = st.selectbox("Role", ("reviewer", "lead"), disabled=is_me, key="manage_role",
+                                index=0 if row["role"] == "reviewer" else 1)
+            password = st.text_input("New password (leave empty to keep)", type="password",
+                                     key="manage_password")
+            save = st.form_submit_button("Save reviewer")
+        if is_me:
+            st.caption("You cannot switch off or demote yourself (the review would lose its lead).")
+        if save:
+            who = ctx.user.username
+            try:
+                if not is_me and bool(active) != bool(row["active"]):
+                    queries.set_reviewer_active(ctx.store, rid, bool(active), who)
+                if not is_me and role != row["role"]:
+                    queries.set_reviewer_role(ctx.store, rid, role, who)
+                if password:
+                    queries.set_reviewer_password(ctx.store, rid, password, who)
+            except repo.RepoError as exc:
+                st.error(str(exc))
+                return
+            st.session_state[K_FLASH] = f"Saved {row['username']}."
+            st.rerun()
+
+
+def _settings(ctx: AppContext) -> None:
+    s = repo.get_settings(ctx.store)
+    st.subheader("Screening settings")
+    with st.form("settings"):
+        title = st.text_input("Review title", value=str(s.get("review_title") or ""),
+                              key="set_title")
+        c1, c2, c3 = st.columns(3)
+        per = c1.radio("Reviewers per record", (1, 2), horizontal=True, key="set_per",
+                       index=0 if int(s.get("reviewers_per_record", 1)) == 1 else 1,
+                       help="2 = dual screening: every record is decided by two reviewers and "
+                            "disagreements go to the Conflicts page.")
+        blind = c2.toggle("Blind mode", value=bool(s.get("blind", True)), key="set_blind",
+                          help="Reviewers see only their own decisions (the lead sees all).")
+        target = c3.number_input("Target recall", min_value=0.5, max_value=1.0, step=0.01,
+                                 value=float(s.get("target_recall", 0.95)), key="set_target",
+                                 help="The stopping rule advises stopping once the estimated "
+                                      "recall reaches this.")
+        c4, c5 = st.columns(2)
+        reasons_ta = c4.text_area(
+            "Exclusion reasons, title/abstract (one per line)",
+            value="\n".join(s.get("exclusion_reasons_title_abstract") or []), key="set_rta")
+        reasons_ft = c5.text_area(
+            "Exclusion reasons, full text (one per line)",
+            value="\n".join(s.get("exclusion_reasons_full_text") or []), key="set_rft")
+        c6, c7 = st.columns(2)
+        hl_inc = c6.text_area("Highlight as include terms (one per line; `lonel*` = stem)",
+                              value="\n".join(s.get("highlight_include") or []), key="set_hli")
+        hl_exc = c7.text_area("Highlight as exclude terms (one per line)",
+                              value="\n".join(s.get("highlight_exclude") or []), key="set_hle")
+        save = st.form_submit_button("Save settings", type="primary")
+    if save:
+        new = {
+            "review_title": title.strip() or "Untitled review",
+            "reviewers_per_record": int(per),
+            "blind": bool(blind),
+            "target_recall": round(float(target), 3),
+            "exclusion_reasons_title_abstract": lines(reasons_ta),
+            "exclusion_reasons_full_text": lines(reasons_ft),
+            "highlight_include": lines(hl_inc),
+            "highlight_exclude": lines(hl_exc),
+        }
+        if not new["exclusion_reasons_title_abstract"] or not new["exclusion_reasons_full_text"]:
+            st.error("Each stage needs at least one exclusion reason.")
+            return
+        changed = settings_changes(s, new)
+        for key, value in changed.items():
+            repo.set_setting(ctx.store, key, value, actor=ctx.user.username)
+        st.session_state[K_FLASH] = (f"Saved {len(changed)} setting(s): {', '.join(changed)}."
+                                     if changed else "No setting changed.")
+        st.rerun()
+
+
+def render(ctx: AppContext) -> None:
+    ctx.require(*ROLES)
+    st.title(TITLE)
+    _flash()
+    people = _reviewers(ctx)
+    _add_reviewer(ctx)
+    _manage(ctx, people)
+    st.divider()
+    _settings(ctx)
