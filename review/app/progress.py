@@ -96,8 +96,8 @@ def labels_in_screening_order(decisions: pd.DataFrame) -> np.ndarray:
     return first.sort_values("first_id")["relevant"].to_numpy(dtype=int)
 
 
-def recall_estimate(labels: np.ndarray, n_records: int, target: float
-                    ) -> RecallEstimate | None:
+def recall_estimate(labels: np.ndarray, n_records: int, target: float,
+                    sampling_start: int | None = None) -> RecallEstimate | None:
     """Ask the stopping rule (:func:`review.screening.stopping.recall_estimate`), if installed.
 
     Returns None when the ranking stage is not installed or the rule cannot
@@ -109,8 +109,10 @@ def recall_estimate(labels: np.ndarray, n_records: int, target: float
     except ImportError:
         return None
     try:
+        start = None if sampling_start is None else min(int(sampling_start), len(labels))
         est = stopping.recall_estimate(labels, max(int(n_records), int(len(labels))),
-                                       target=min(max(float(target), 0.5), 0.999))
+                                       target=min(max(float(target), 0.5), 0.999),
+                                       sampling_start=start)
     except (ValueError, ZeroDivisionError):
         log.exception("stopping rule could not estimate recall")
         return None
@@ -135,7 +137,9 @@ def _estimate_in_worker(url: str, stage: str, n_records: int, target: float
     if store is None:
         store = _worker_stores[url] = open_store(url)
     labels = labels_in_screening_order(repo.decisions_frame(store, stage))
-    return recall_estimate(labels, n_records, target)
+    # set by the lead's "start random sampling": from there on the guarantee applies
+    start = repo.get_settings(store).get("sampling_start") if stage == "title_abstract" else None
+    return recall_estimate(labels, n_records, target, start)
 
 
 def estimate_for_review(url: str, stage: str, n_records: int, target: float

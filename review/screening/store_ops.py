@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from review.screening.active import Ranker, RankingError
@@ -23,6 +24,7 @@ from review.store.models import Ranking, RankingRun
 
 STAGE = "title_abstract"
 KEEP_RUNS = 3
+RANDOM_SAMPLING = "random order (stopping rule's sampling phase)"
 _cache: dict[str, tuple[tuple, Ranker]] = {}
 _lock = threading.Lock()
 
@@ -63,8 +65,22 @@ def rank_store(store: Store) -> dict[str, Any]:
     labels = current_labels(store, canonical)
     n_rel = sum(labels.values())
     model = "linear SVM on TF-IDF word and character n-grams"
+    sampling_start = repo.get_settings(store).get("sampling_start")
+    if sampling_start is not None:
+        # The stopping rule's random-sampling phase: the rest is screened in an order that is
+        # uniformly random and fixed for the review (seeded by where sampling began), so every
+        # refresh keeps handing out the same random sequence.
+        model = RANDOM_SAMPLING
+        unlabelled = records[~records["record_id"].isin(labels)]
+        rng = np.random.default_rng(int(sampling_start) + len(records))
+        ids = unlabelled["record_id"].to_numpy()[rng.permutation(len(unlabelled))]
+        ranking = pd.DataFrame({"record_id": ids, "score": 0.0,
+                                "rank": np.arange(1, len(ids) + 1)})
+    else:
+        ranking = None
     try:
-        ranking = _ranker_for(store, records).rank(labels)
+        if ranking is None:
+            ranking = _ranker_for(store, records).rank(labels)
     except RankingError:
         # Before the first include and exclude: keep import order (nothing to learn from yet).
         model = "import order (needs one include and one exclude)"

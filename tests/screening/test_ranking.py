@@ -134,3 +134,36 @@ def test_rank_stores_a_ranking_of_unscreened_canonical_records(store):
     assert ids[5] not in ranked and ids[0] not in ranked
     relevant_ids = {ids[i] for i in range(0, len(ids), 2)}
     assert ranked[0] in relevant_ids
+
+
+def test_random_sampling_phase_hands_out_a_fixed_random_order(sqlite_store):
+    from review.screening import store_rank
+    from review.screening.store_ops import RANDOM_SAMPLING
+
+    df = _review(20)
+    repo.add_source(sqlite_store, name="Scopus", kind="database", file_name="s.csv",
+                    file_format="csv", sha256="d" * 64,
+                    records=[{"title": t, "abstract": a} for t, a in
+                             zip(df["title"], df["abstract"], strict=True)])
+    ids = repo.records_frame(sqlite_store)["record_id"].astype(int).tolist()
+    ana = repo.add_reviewer(sqlite_store, "ana", password="x")
+    for rid, label in ((ids[0], "include"), (ids[1], "exclude")):
+        repo.add_decision(sqlite_store, record_id=rid, reviewer_id=ana,
+                          stage="title_abstract", label=label)
+    ranked = store_rank(sqlite_store)
+    repo.set_setting(sqlite_store, "sampling_start", 2)
+    first, second = store_rank(sqlite_store), store_rank(sqlite_store)
+    assert ranked["model"] != RANDOM_SAMPLING and first["model"] == RANDOM_SAMPLING
+
+    def order(run_id):
+        from sqlalchemy import select
+
+        from review.store.models import Ranking
+
+        with sqlite_store.session() as s:
+            return s.scalars(select(Ranking.record_id).where(Ranking.run_id == run_id)
+                             .order_by(Ranking.rank)).all()
+
+    assert order(first["run_id"]) == order(second["run_id"])  # the same random sequence
+    labels = [int(r % 2 == 1) for r in order(first["run_id"])]  # odd ids are relevant here
+    assert labels[:10] != sorted(labels, reverse=True)[:10]  # not the model's relevant-first

@@ -121,8 +121,38 @@ def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
             st.rerun()
 
 
+def _sampling_phase(ctx: AppContext, s: dict) -> None:
+    """The stopping rule's random-sampling phase: the lead starts it, the queue follows it."""
+    from review.screening import store_rank
+
+    st.subheader("Stopping rule")
+    start = s.get("sampling_start")
+    if start is None:
+        st.write("Reviewers screen in the ranking's order. When the recall estimate or the "
+                 "'irrelevant in a row' heuristic says the relevant records seem exhausted, "
+                 "start random sampling: the rest is screened in random order, and the "
+                 "hypergeometric test can then say, with 95% confidence, when the target recall "
+                 "is reached.")
+        if st.button("Start random sampling", key="start_sampling"):
+            n = len(repo.outcomes(ctx.store, "title_abstract"))
+            repo.set_setting(ctx.store, "sampling_start", n, actor=ctx.user.username)
+            store_rank(ctx.store)
+            st.session_state[K_FLASH] = f"Random sampling started after {n} screened records."
+            st.rerun()
+    else:
+        st.write(f"Random sampling began after {int(start)} screened records; the queue hands "
+                 "out the remaining records in random order and the recall estimate carries "
+                 "the statistical guarantee.")
+        if st.button("Return to ranked order", key="stop_sampling"):
+            repo.set_setting(ctx.store, "sampling_start", None, actor=ctx.user.username)
+            store_rank(ctx.store)
+            st.session_state[K_FLASH] = "Back to ranked order."
+            st.rerun()
+
+
 def _settings(ctx: AppContext) -> None:
     s = repo.get_settings(ctx.store)
+    _sampling_phase(ctx, s)
     st.subheader("Screening settings")
     with st.form("settings"):
         title = st.text_input("Review title", value=str(s.get("review_title") or ""),
