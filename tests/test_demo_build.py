@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -39,3 +41,17 @@ def test_demo_review_reaches_every_stage(tmp_path):
     assert repo.authenticate(store, "ana", "ana-demo") is not None
     again = CliRunner().invoke(app, ["demo", "--db", str(db)])  # reuses, never overwrites
     assert again.exit_code == 0 and "already at" in again.output
+
+    # the extracted outcome data pool straight from the review: `review meta --outcome`
+    out = tmp_path / "meta"
+    pooled = CliRunner().invoke(app, ["meta", "--outcome", "loneliness", "--measure", "SMD",
+                                      "--db", str(db), "--output", str(out)])
+    assert pooled.exit_code == 0, pooled.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["k"] >= 10 and summary["measure"] == "SMD" and summary["tau2"] >= 0
+    assert summary["ci_low"] < summary["estimate"] < summary["ci_high"]
+    assert (out / "forest.png").stat().st_size > 0
+    missing = CliRunner().invoke(app, ["meta", "--outcome", "happiness", "--measure", "SMD",
+                                       "--db", str(db), "--output", str(tmp_path / "m2")])
+    assert missing.exit_code == 1 and "no extracted results for outcome 'happiness'" in \
+        missing.output

@@ -20,7 +20,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from review.cli.app import app, console, fail
+from review.cli.app import DbOption, app, console, fail
 from review.synthesis.effects import (
     FAMILY_MEASURES,
     REQUIRED_COLUMNS,
@@ -196,15 +196,33 @@ def _print_summary(analysis: OutcomeAnalysis, title: str) -> None:
         console.print(f"[yellow]Note:[/] {note}", highlight=False)
 
 
+def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: str,
+                           hksj: bool, time_point: str | None) -> OutcomeAnalysis:
+    """One outcome's per-study effects from the review's final extractions, pooled."""
+    from review.app.synthesis_ops import SynthesisInputError, analyse, results_frame, study_effects
+    from review.cli.project import open_review
+    from review.report.inputs import extractions_frame
+
+    results = results_frame(extractions_frame(open_review(db)))
+    if results.empty or outcome not in set(results["outcome"].dropna()):
+        known = ", ".join(sorted(set(results["outcome"].dropna()))) or "none yet"
+        raise fail(f"no extracted results for outcome {outcome!r} (outcomes extracted: {known})")
+    try:
+        effects, notes = study_effects(results, outcome, measure, time_point)
+        return analyse(effects, measure, method, hksj, notes=notes)
+    except (SynthesisInputError, EffectSizeError, MetaAnalysisError) as exc:
+        raise fail(f"outcome {outcome!r}: {exc}") from exc
+
+
 @app.command("meta")
 def meta(
-    input: Annotated[Path, typer.Option(
-        "--input", help=f"Effect table (CSV or XLSX), one row per study: {LAYOUTS}.")],
     measure: Annotated[Measure, typer.Option(
         "--measure", case_sensitive=False, help="Effect measure to pool.")],
     output: Annotated[Path, typer.Option(
         "--output", help="Folder for summary.json, details.json, studies.csv and the forest "
         "and funnel plots (PNG + SVG).")],
+    input: Annotated[Path | None, typer.Option(
+        "--input", help=f"Effect table (CSV or XLSX), one row per study: {LAYOUTS}.")] = None,
     method: Annotated[Method, typer.Option(
         "--method", case_sensitive=False, help="FE (common effect) or random effects with a "
         "DL, PM or REML tau^2.")] = Method.REML,
@@ -215,8 +233,26 @@ def meta(
         "adds the test for subgroup differences.")] = None,
     title: Annotated[str | None, typer.Option(
         "--title", help="Title for the figures (default: the file name).")] = None,
+    outcome: Annotated[str | None, typer.Option(
+        "--outcome", help="In a review (--db): pool this outcome (codebook code, e.g. "
+        "loneliness) from the studies' extracted outcome data instead of --input.")] = None,
+    time_point: Annotated[str | None, typer.Option(
+        "--time-point", help="With --outcome: only results at this time point.")] = None,
+    db: DbOption = None,
 ) -> None:
-    """Meta-analysis of a spreadsheet of per-study outcome data or effect sizes."""
+    """Meta-analysis of a spreadsheet of per-study outcome data or effect sizes, or of an
+    outcome extracted in a review (--outcome NAME --db ...)."""
+    if outcome is not None:
+        heading = title or f"{outcome} ({measure.value})"
+        analysis = _analyse_review_outcome(db, outcome, measure.value, method.value, hksj,
+                                           time_point)
+        written = _write_outputs(analysis, output, heading)
+        _print_summary(analysis, heading)
+        console.print(f"Wrote {len(written)} files to [bold]{output}[/]: "
+                      + ", ".join(p.name for p in written), highlight=False)
+        return
+    if input is None:
+        raise fail("give --input EFFECTS.csv, or --outcome NAME with --db for a review")
     if not input.is_file():
         raise fail(f"{input}: no such file")
     try:
