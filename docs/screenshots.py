@@ -47,7 +47,7 @@ def main(db: str, out: Path) -> None:
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_selector("[data-testid=stMetric]", timeout=60_000)
             for name in PAGES:
-                page.goto(f"{base}/{name}")
+                page.goto(f"{base}/" if name == "screening" else f"{base}/{name}")
                 page.wait_for_timeout(15_000 if name in ("synthesis", "report") else 8000)
                 page.screenshot(path=str(out / f"app-{name}.png"), full_page=True)
                 print(f"saved app-{name}.png", flush=True)

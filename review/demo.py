@@ -58,12 +58,12 @@ def build_demo(db: str | Path, *, data_dir: Path = DEMO_DIR,
                      "mental health in children and young people (demo)")
     repo.set_setting(store, "reviewers_per_record", 2)
     repo.set_setting(store, "exclusion_reasons_full_text", ft_reasons)
-    repo.set_setting(store, "highlight_include", [
-        "loneliness", "lonely", "belonging", "social support", "mentor", "peer support",
-        "family support", "school", "community", "young people", "adolescent", "child"])
+    repo.set_setting(store, "highlight_include", [  # "lonel*" matches every word it starts
+        "lonel*", "belong*", "social support", "mentor*", "peer support", "family support",
+        "school*", "communit*", "young people", "adolescen*", "child*", "youth"])
     repo.set_setting(store, "highlight_exclude", [
-        "older adults", "elderly", "nursing home", "pharmacological", "adults aged",
-        "dementia", "protocol"])
+        "older adult*", "elderly", "nursing home*", "pharmacolog*", "placebo", "dementia",
+        "protocol"])
     ids = {}
     for username, name, role, password in ACCOUNTS:
         ids[username] = repo.add_reviewer(store, username, name, role, password, actor="demo")
