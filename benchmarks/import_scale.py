@@ -135,8 +135,8 @@ def phases(path: Path) -> dict:
     timings["decode (bytes → text)"] = time.process_time() - start
 
     start = time.process_time()
-    parser = ris.new_parser(path.name, lambda n: None)
-    raw = ris.run_parser(parser, ris.split_lines(text))
+    parser = ris.new_parser(path.name)
+    raw = list(ris.iter_tags(ris.pieces_of(text), parser, "ER  -"))
     timings["rispy parse, with our line tracking"] = time.process_time() - start
 
     start = time.process_time()

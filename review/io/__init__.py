@@ -1,11 +1,14 @@
 """Read search exports into records, and write records back out.
 
-``read_records`` is the single entry point the CLI, the app and the tests
-use: it reads the bytes, decides the encoding (:mod:`review.io.charset`) and
-the format (:mod:`review.io.sniff`), hands the text to the format's reader and
-returns plain records in the :mod:`review.records` shape with a summary of what
-is missing. It touches no database: the store decides what to do with the
-result, so an import that fails here leaves the review unchanged.
+``read_records`` (a file) and ``read_bytes`` (an upload in the app) read a
+whole export: they decide the encoding (:mod:`review.io.charset`) and the
+format (:mod:`review.io.sniff`), hand the text to the format's reader and
+return plain records in the :mod:`review.records` shape with a summary of what
+is missing. ``open_stream`` / ``iter_records`` (:mod:`review.io.stream`) read
+a file of any size in bounded memory, records in chunks, through the same
+readers; ``review import`` uses them. Nothing here touches a database: the
+store decides what to do with the records, so an import that fails here
+leaves the review unchanged.
 
 Formats: ``ris``, ``nbib`` (PubMed MEDLINE), ``wos`` (Web of Science tagged
 plain text), ``bibtex``, ``csv`` (also TSV and Web of Science tab-delimited)
@@ -27,19 +30,36 @@ from review.io import bibtex, pubmed, ris, tabular, wos
 from review.io.charset import ZIP_MAGIC, decode
 from review.io.errors import ImportFormatError
 from review.io.progress import record_progress
-from review.io.sniff import FORMAT_NAMES, FORMATS, extension_format, sniff_text
-from review.records import Record, missing_fields
+from review.io.sniff import (
+    FORMATS,
+    choose_format,
+    extension_format,
+    first_record_line,
+    note_mismatch,
+)
+from review.io.stream import (
+    WHOLE_FILE_LIMITS,
+    RecordStream,
+    iter_records,
+    open_stream,
+    refuse_whole_file_over_limit,
+)
+from review.records import KEY_FIELDS, Record, missing_fields
 
 __all__ = [
     "FORMATS",
+    "WHOLE_FILE_LIMITS",
     "ImportFormatError",
     "ImportedFile",
+    "RecordStream",
+    "iter_records",
+    "open_stream",
     "read_bytes",
     "read_records",
 ]
 
 #: Key fields the import summary counts as missing (see ``records.missing_fields``).
-SUMMARY_FIELDS: tuple[str, ...] = ("title", "authors", "year", "abstract", "doi")
+SUMMARY_FIELDS: tuple[str, ...] = KEY_FIELDS
 
 _TEXT_READERS: dict[str, tuple[Callable[[str], int], Callable[..., tuple[list, list]]]] = {
     "ris": (ris.count_records, ris.parse),
@@ -47,16 +67,6 @@ _TEXT_READERS: dict[str, tuple[Callable[[str], int], Callable[..., tuple[list, l
     "wos": (wos.count_records, wos.parse),
     "bibtex": (bibtex.count_records, bibtex.parse),
 }
-_EXPECTED_START = {
-    "ris": "'TY  - ' lines",
-    "nbib": "'PMID- ' lines",
-    "wos": "'PT J' lines",
-    "bibtex": "entries such as '@article{key,'",
-    "csv": "a header row naming a title column",
-    "xlsx": "an Excel workbook (a ZIP container)",
-}
-
-
 @dataclass
 class ImportedFile:
     """What one search export holds, ready for the store.
@@ -121,24 +131,22 @@ def read_bytes(
     warnings: list[str] = []
 
     if data.startswith(ZIP_MAGIC) and _is_workbook(data):
-        _note_mismatch(name, declared, "xlsx", fmt is not None, warnings)
+        refuse_whole_file_over_limit(name, "xlsx", len(data))
+        note_mismatch(name, declared, "xlsx", fmt is not None, warnings)
         frame, notes = tabular.read_xlsx_frame(data, name)
         warnings += notes
         records, more = _parse_table(frame, name, progress, header_line=1)
         return _finish(name, "xlsx", digest, records, warnings + more, None, first_line=2)
+    size = len(data)
     decoded = decode(data, name)
     del data  # from here on the text is what counts (halves peak memory on big files)
     warnings += decoded.warnings
     encoding, raw_text = decoded.encoding, decoded.text
     del decoded
     text = ris.unify_newlines(raw_text)
-    content = sniff_text(text)
-    if content is None:
-        chosen = _fallback_format(name, declared, text)
-    else:
-        _note_mismatch(name, declared, content, fmt is not None, warnings)
-        chosen = content
-    first_line = _first_record_line(text, chosen)
+    chosen = choose_format(name, declared, fmt is not None, text, warnings)
+    refuse_whole_file_over_limit(name, chosen, size)
+    first_line = first_record_line(text, chosen)
 
     if chosen == "csv":
         del text
@@ -167,44 +175,6 @@ def _is_workbook(data: bytes) -> bool:
         return False
 
 
-def _note_mismatch(
-    name: str, declared: str | None, content: str, forced: bool, warnings: list[str]
-) -> None:
-    if declared is None or declared == content:
-        return
-    how = (
-        f"format {declared!r} was requested"
-        if forced
-        else f"the extension says {FORMAT_NAMES[declared]}"
-    )
-    warnings.append(
-        f"{name}: {how} but the content is {FORMAT_NAMES[content]}; read as {FORMAT_NAMES[content]}"
-    )
-
-
-def _fallback_format(name: str, declared: str | None, text: str) -> str:
-    """When the content matches no format: only a plain table may still be read."""
-    first_line = next((ln for ln in text.splitlines() if ln.strip()), "").strip()
-    shown = first_line[:60] + ("..." if len(first_line) > 60 else "")
-    line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()), 1)
-    if declared == "csv":
-        return "csv"
-    if declared is not None:
-        raise ImportFormatError(
-            name,
-            f"this is not {FORMAT_NAMES[declared]} as the extension says: expected "
-            f"{_EXPECTED_START[declared]}, found '{shown}'",
-            line=line,
-        )
-    raise ImportFormatError(
-        name,
-        "not a format we can read: expected RIS ('TY  - '), PubMed MEDLINE ('PMID- '), "
-        "Web of Science ('PT J'), BibTeX ('@article{'), or a CSV/TSV/XLSX table whose "
-        f"header names a title column; found '{shown}'",
-        line=line,
-    )
-
-
 def _parse_table(frame, name: str, progress: bool, header_line: int) -> tuple[list, list]:
     with record_progress(len(frame), f"Reading {name}", progress) as advance, _gc_paused():
         return tabular.parse_frame(frame, name, advance, header_line=header_line)
@@ -226,20 +196,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-_RECORD_START = {"ris": "TY  -", "nbib": "PMID-", "wos": "PT ", "bibtex": "@"}
-
-
-def _first_record_line(text: str, fmt: str) -> int | None:
-    """Line where the first record starts, to point at in whole-file errors."""
-    if fmt == "csv":
-        return 2
-    marker = _RECORD_START.get(fmt)
-    for number, line in enumerate(text[:1_000_000].split("\n"), 1):
-        if marker and line.lstrip("\ufeff").startswith(marker):
-            return number
-    return None
 
 
 def _finish(

@@ -16,7 +16,8 @@ and otherwise ask the reviewer to re-save the file as UTF-8:
    and no run of three or more non-ASCII letters occurs (Cyrillic, Greek and
    East-Asian encodings produce exactly such runs when misread as cp1252).
    The import then carries a warning so the reviewer can spot-check accents.
-4. Anything else -- NUL bytes without a UTF-16 BOM, many control characters
+4. Anything else -- NUL bytes without a UTF-16 BOM (and a NUL character
+   anywhere in a file with one), many control characters
    in the first 64 KB, known binary signatures (PDF, ZIP, old Excel, gzip) --
    is refused. A stray control character in otherwise good text (a vertical
    tab pasted from Word) is kept: scanning every value for them would cost
@@ -26,8 +27,12 @@ and otherwise ask the reviewer to re-save the file as UTF-8:
 from __future__ import annotations
 
 import codecs
+import hashlib
+import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from review.io.errors import ImportFormatError
 
@@ -56,14 +61,25 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+#: Decoders that take the BOM's byte order for granted (the BOM itself is skipped).
+_EXPLICIT: dict[bytes, str] = {
+    codecs.BOM_UTF8: "utf-8",
+    codecs.BOM_UTF32_LE: "utf-32-le",
+    codecs.BOM_UTF32_BE: "utf-32-be",
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+}
+
 #: Bytes with no character in Windows-1252.
-_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_CP1252_UNDEFINED_RE = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 #: Non-letter characters a Western-European export plausibly contains.
 _PLAUSIBLE_SYMBOLS = frozenset("\u00a0¡¢£¤¥¦§¨©ª«¬\u00ad®¯°±²³´µ¶·¸¹º»¼½¾¿×÷€‚„…†‡ˆ‰‹‘’“”•–—˜™›")
 _LETTER_RUN = re.compile(r"[^\x00-\x7f]{3,}")
+_TRAILING_NON_ASCII = re.compile(r"[^\x00-\x7f]{1,2}\Z")
 #: C0 control characters that never occur in text exports (tab, LF, CR, FF
 #: and the DOS end-of-file marker 0x1A are allowed).
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 
 
 @dataclass
@@ -73,6 +89,29 @@ class Decoded:
     text: str
     encoding: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scanned:
+    """How to read a file, found by one pass over its bytes (see :func:`scan`).
+
+    ``codec`` is what to hand Python to read the text (``utf-8-sig`` drops a
+    BOM); ``encoding`` is the name the import summary shows.
+    """
+
+    codec: str
+    encoding: str
+    size: int
+    sha256: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Bytes read at a time by :func:`scan` and the streaming readers.
+BLOCK = 1 << 18
+#: How much of the start of a file the binary and control-character checks look at.
+HEAD = 65536
+
+Blocks = Callable[[], Iterator[bytes]]
 
 
 def line_of(data: bytes, offset: int) -> int:
@@ -90,86 +129,242 @@ def binary_kind(data: bytes) -> str | None:
 
 def decode(data: bytes, filename: str) -> Decoded:
     """Decode ``data`` by the policy in the module docstring."""
-    if not data.strip():
-        raise ImportFormatError(filename, "the file is empty")
-    what = binary_kind(data)
-    if what is not None:
-        raise ImportFormatError(filename, f"this is {what}, not a search export", line=1)
-    if data.startswith(ZIP_MAGIC):
-        raise ImportFormatError(
-            filename,
-            "this is a ZIP archive with no Excel workbook in it (a .docx, or a zipped "
-            "export?); extract the export from it first",
-            line=1,
-        )
+    scanned = scan(lambda: blocks_of(data), filename)
+    return Decoded(data.decode(scanned.codec), scanned.encoding, scanned.warnings)
 
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError as err:
-                unit = 4 if "32" in encoding else 2 if "16" in encoding else 1
-                line = _text_line(data, err.start, encoding, unit)
-                raise ImportFormatError(
-                    filename,
-                    f"invalid {encoding.upper().removesuffix('-SIG')} byte sequence although "
-                    "the file starts with a byte-order mark for that encoding",
-                    line=line,
-                ) from None
-            if text.startswith("\ufeff"):  # utf-16/32 codecs keep no BOM, utf-8-sig neither
-                text = text[1:]
-            _refuse_control_text(text, filename)
-            return Decoded(text, encoding.removesuffix("-sig"))
 
-    nul = data.find(b"\x00")
-    if nul != -1:
-        even = data[0:2048:2].count(0)
-        odd = data[1:2048:2].count(0)
-        hint = (
-            " (it looks like UTF-16 without a byte-order mark; re-save it as UTF-8)"
-            if max(even, odd) > 0.4 * min(len(data), 2048) / 2
-            else ""
-        )
-        raise ImportFormatError(
-            filename, f"binary content: NUL byte at offset {nul}{hint}", line=line_of(data, nul)
-        )
-    _refuse_control_bytes(data, filename)
+def blocks_of(data: bytes) -> Iterator[bytes]:
+    """``data`` in :data:`BLOCK`-sized pieces, as :func:`scan` reads a file."""
+    for start in range(0, len(data), BLOCK):
+        yield data[start : start + BLOCK]
 
+
+def file_blocks(path: Path) -> Iterator[bytes]:
+    """The bytes of a file, a block at a time (never the whole file in memory)."""
+    with path.open("rb") as handle:
+        while block := handle.read(BLOCK):
+            yield block
+
+
+def scan(
+    open_blocks: Blocks,
+    filename: str,
+    *,
+    digest: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Scanned:
+    """Decide how to decode a file from its bytes, read once a block at a time.
+
+    Why a scan rather than a decode: a 1 GB export must not be held in memory,
+    yet the policy needs the whole file (one stray invalid byte at the end
+    makes it not UTF-8). ``open_blocks`` is called once, and a second time only
+    for a file that is not UTF-8 (the Windows-1252 check). With ``digest`` the
+    SHA-256 of the bytes comes back too, so a streamed import hashes and checks
+    its file in the same pass. Raises :class:`ImportFormatError` for anything
+    the policy refuses.
+    """
+    blocks = open_blocks()
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError as err:
-        bad_at = err.start
-    text = _cp1252_if_unambiguous(data)
-    if text is None:
+        parts: list[bytes] = []
+        got = 0
+        for block in blocks:
+            parts.append(block)
+            got += len(block)
+            if got >= HEAD:
+                break
+        head = b"".join(parts)
+        del parts
+        what = binary_kind(head)
+        if what is not None:
+            raise ImportFormatError(filename, f"this is {what}, not a search export", line=1)
+        if head.startswith(ZIP_MAGIC):
+            raise ImportFormatError(
+                filename,
+                "this is a ZIP archive with no Excel workbook in it (a .docx, or a zipped "
+                "export?); extract the export from it first",
+                line=1,
+            )
+        scanner = _Scanner(filename, head, digest, on_bytes)
+        for bom, codec in _BOMS:
+            if head.startswith(bom):
+                return scanner.with_bom(itertools.chain([head], blocks), bom, codec)
+        scanned = scanner.plain(itertools.chain([head], blocks))
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+    if scanned is not None:
+        return scanned
+    if not _cp1252_plausible(open_blocks):
         raise ImportFormatError(
             filename,
-            f"not valid UTF-8 (byte 0x{data[bad_at]:02X} at offset {bad_at}) and not "
-            "unambiguously Windows-1252/Latin-1; re-save the file as UTF-8",
-            line=line_of(data, bad_at),
+            f"not valid UTF-8 (byte 0x{scanner.bad_byte:02X} at offset {scanner.bad_at}) and "
+            "not unambiguously Windows-1252/Latin-1; re-save the file as UTF-8",
+            line=scanner.bad_line,
         )
-    return Decoded(
-        text,
+    return Scanned(
         "cp1252",
+        "cp1252",
+        scanner.size,
+        scanner.sha256,
         [
             f"{filename}: not UTF-8; read as Windows-1252 (Latin-1) -- check accented "
-            f"characters, first non-ASCII byte on line {line_of(data, bad_at)}"
+            f"characters, first non-ASCII byte on line {scanner.bad_line}"
         ],
     )
 
 
-def _text_line(data: bytes, offset: int, encoding: str, unit: int) -> int:
-    """Line number of a byte offset in a UTF-16/32 file (newline is one code unit)."""
-    if unit == 1:
-        return line_of(data, offset)
-    prefix = data[: offset - offset % unit]
-    try:
-        return prefix.decode(encoding, errors="replace").count("\n") + 1
-    except UnicodeError:
-        return 1
+class _Scanner:
+    """State of one pass over a file's bytes (size, hash, line count, first faults)."""
+
+    def __init__(
+        self, filename: str, head: bytes, digest: bool, on_bytes: Callable[[int], None] | None
+    ) -> None:
+        self.filename = filename
+        self.head = head
+        self.hasher = hashlib.sha256() if digest else None
+        self.on_bytes = on_bytes
+        self.size = 0
+        self.lines = 0  # newlines before the current block
+        self.content = False  # anything but whitespace seen
+        self.bad_at = -1
+        self.bad_byte = 0
+        self.bad_line = 0
+
+    @property
+    def sha256(self) -> str | None:
+        return self.hasher.hexdigest() if self.hasher is not None else None
+
+    def _account(self, block: bytes) -> None:
+        if self.hasher is not None:
+            self.hasher.update(block)
+        if self.on_bytes is not None:
+            self.on_bytes(len(block))
+
+    def _empty(self) -> ImportFormatError:
+        return ImportFormatError(self.filename, "the file is empty")
+
+    def plain(self, blocks: Iterable[bytes]) -> Scanned | None:
+        """No byte-order mark: UTF-8 if it all decodes, else ``None`` (try Windows-1252)."""
+        nul = self.head.find(b"\x00")
+        if nul != -1:
+            self._refuse_nul(self.head, nul)
+        if self.head.strip():
+            _refuse_control_bytes(self.head, self.filename)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        valid = True
+        for block in blocks:
+            self._account(block)
+            if not self.content and block.strip():
+                self.content = True
+            nul = block.find(b"\x00")
+            if nul != -1:
+                self._refuse_nul(block, nul)
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as err:
+                    valid = False
+                    self._note_invalid(block, err)
+            self.lines += block.count(b"\n")
+            self.size += len(block)
+        if not self.content:
+            raise self._empty()
+        if valid:
+            try:
+                decoder.decode(b"", True)
+            except UnicodeDecodeError as err:  # a multi-byte character cut off at the end
+                valid = False
+                self.bad_at = self.size - len(err.object) + err.start
+                self.bad_byte = err.object[err.start]
+                self.bad_line = self.lines + 1
+        return Scanned("utf-8", "utf-8", self.size, self.sha256) if valid else None
+
+    def _note_invalid(self, block: bytes, err: UnicodeDecodeError) -> None:
+        # err.object is what the decoder still held from the last block plus this one.
+        at = len(block) - len(err.object) + err.start
+        self.bad_at = self.size + at
+        self.bad_byte = err.object[err.start]
+        self.bad_line = self.lines + block.count(b"\n", 0, max(at, 0)) + 1
+
+    def _refuse_nul(self, block: bytes, nul: int) -> None:
+        sample = self.head[:2048]
+        even = sample[0::2].count(0)
+        odd = sample[1::2].count(0)
+        hint = (
+            " (it looks like UTF-16 without a byte-order mark; re-save it as UTF-8)"
+            if max(even, odd) > 0.4 * len(sample) / 2
+            else ""
+        )
+        raise ImportFormatError(
+            self.filename,
+            f"binary content: NUL byte at offset {self.size + nul}{hint}",
+            line=self.lines + block.count(b"\n", 0, nul) + 1,
+        )
+
+    def with_bom(self, blocks: Iterable[bytes], bom: bytes, codec: str) -> Scanned:
+        """A byte-order mark decides the encoding; the whole file must decode under it.
+
+        Unlike UTF-8 without a BOM, NUL is a legal character here, so it is
+        looked for in the decoded text: a NUL anywhere in a record would be
+        refused by PostgreSQL at insert time, long after the import looked fine.
+        """
+        explicit = _EXPLICIT[bom]
+        decoder = codecs.getincrementaldecoder(explicit)()
+        name = codec.upper().removesuffix("-SIG")
+        text_lines = 0
+        head_text: list[str] = []
+        head_chars = 0
+        first = True
+        for block in blocks:
+            self._account(block)
+            self.size += len(block)
+            if first:
+                block = block[len(bom) :]
+                first = False
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as err:
+                done = err.object[: err.start].decode(explicit, errors="replace")
+                raise ImportFormatError(
+                    self.filename,
+                    f"invalid {name} byte sequence although the file starts with a "
+                    "byte-order mark for that encoding",
+                    line=text_lines + done.count("\n") + 1,
+                ) from None
+            if head_chars < HEAD:
+                head_text.append(text[: HEAD - head_chars])
+                head_chars += len(head_text[-1])
+                if head_chars >= HEAD:
+                    _refuse_control_text("".join(head_text), self.filename)
+            if not self.content and text.strip():
+                self.content = True
+            nul = text.find("\x00")
+            if nul != -1:
+                raise ImportFormatError(
+                    self.filename,
+                    "binary content: NUL character in the text",
+                    line=text_lines + text.count("\n", 0, nul) + 1,
+                )
+            text_lines += text.count("\n")
+        try:
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            raise ImportFormatError(
+                self.filename,
+                f"invalid {name} byte sequence although the file starts with a "
+                "byte-order mark for that encoding: the file ends inside a character",
+                line=text_lines + 1,
+            ) from None
+        if head_chars < HEAD:
+            _refuse_control_text("".join(head_text), self.filename)
+        if not self.content:
+            raise self._empty()
+        return Scanned(codec, codec.removesuffix("-sig"), self.size, self.sha256)
 
 
 def _refuse_control_bytes(data: bytes, filename: str) -> None:
-    sample = data[:65536]
+    sample = data[:HEAD]
     controls = _CONTROL.findall(sample)
     if len(controls) > max(8, len(sample) // 200):
         first = _CONTROL.search(sample)
@@ -183,25 +378,44 @@ def _refuse_control_bytes(data: bytes, filename: str) -> None:
 
 
 def _refuse_control_text(text: str, filename: str) -> None:
-    sample = text[:65536]
-    controls = [c for c in sample if c < " " and c not in "\t\n\r\f\x1a"]
-    if "\x00" in sample or len(controls) > max(8, len(sample) // 200):
-        first = next(i for i, c in enumerate(sample) if c < " " and c not in "\t\n\r\f\x1a")
+    sample = text[:HEAD]
+    controls = _CONTROL_TEXT.findall(sample)
+    if len(controls) > max(8, len(sample) // 200):
+        first = _CONTROL_TEXT.search(sample)
+        assert first is not None
         raise ImportFormatError(
             filename,
-            f"binary content: control character U+{ord(sample[first]):04X}",
-            line=sample.count("\n", 0, first) + 1,
+            f"binary content: control character U+{ord(first.group()):04X}",
+            line=sample.count("\n", 0, first.start()) + 1,
         )
 
 
-def _cp1252_if_unambiguous(data: bytes) -> str | None:
-    if any(b in _CP1252_UNDEFINED for b in set(data)):
-        return None
-    text = data.decode("cp1252")
-    for char in {c for c in text if c > "\x7f"}:
-        if not (char.isalpha() and char <= "\u017f" or char in _PLAUSIBLE_SYMBOLS):
-            return None
-    for run in _LETTER_RUN.findall(text):
-        if sum(c.isalpha() for c in run) >= 3:
-            return None
-    return text
+def _cp1252_plausible(open_blocks: Blocks) -> bool:
+    """Whether the whole file reads unambiguously as Windows-1252 (see the module docstring).
+
+    Windows-1252 is one byte per character, so blocks decode independently;
+    only a run of non-ASCII letters can straddle two blocks, hence the carry.
+    """
+    blocks = open_blocks()
+    carry = ""
+    try:
+        for block in blocks:
+            if _CP1252_UNDEFINED_RE.search(block):
+                return False
+            text = block.decode("cp1252")
+            for char in set(text):
+                if char > "\x7f" and not (
+                    char.isalpha() and char <= "\u017f" or char in _PLAUSIBLE_SYMBOLS
+                ):
+                    return False
+            joined = carry + text
+            for run in _LETTER_RUN.findall(joined):
+                if sum(c.isalpha() for c in run) >= 3:
+                    return False
+            tail = _TRAILING_NON_ASCII.search(joined)
+            carry = tail.group() if tail else ""
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+    return True

@@ -125,8 +125,8 @@ def _xlsx_text(value: Any) -> Any:
     """Remove control characters openpyxl cannot store; respect Excel's cell limit."""
     if not isinstance(value, str):
         return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value[:XLSX_CELL_LIMIT]
+    # neutralise after stripping: "\x01=cmd|..." must not become a live "=cmd|..."
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_CELL_LIMIT])
 
 
 def write_ris(records: list[dict[str, Any]], path: Path | str) -> Path:

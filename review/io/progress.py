@@ -6,7 +6,7 @@ caller asked for no progress) that is a no-op, so readers need not care.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -44,6 +44,21 @@ def tracked(items: list[T], advance: Advance, weight: float = 1.0) -> Iterator[T
         batch = items[start : start + STEP]
         yield from batch
         advance(len(batch) * weight)
+
+
+def counted(items: Iterable[T], advance: Advance) -> Iterator[T]:
+    """Yield ``items`` (a stream of unknown length), advancing the bar once per batch."""
+    if advance is _noop:
+        yield from items
+        return
+    pending = 0
+    for item in items:
+        yield item
+        pending += 1
+        if pending == STEP:
+            advance(pending)
+            pending = 0
+    advance(pending)
 
 
 @contextmanager

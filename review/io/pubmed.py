@@ -13,6 +13,7 @@ reader would quietly fold a corrupted file into wrong fields.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from review.io.errors import ImportFormatError
@@ -27,8 +28,8 @@ from review.io.fields import (
     unique,
     word_type,
 )
-from review.io.progress import STEP, Advance, tracked
-from review.io.ris import unify_newlines
+from review.io.progress import Advance, counted
+from review.io.ris import pieces_of, unify_newlines
 from review.records import Record
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,3}")
@@ -39,70 +40,104 @@ def count_records(text: str) -> int:
     return text.count("PMID- ")
 
 
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+    """Records of a MEDLINE export arriving as text pieces (LF line ends), in file order."""
+    for _, tags in _blocks(complete_lines(pieces), filename):
+        yield to_record(tags)
+
+
 def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
-    """Records of a MEDLINE-format export."""
-    blocks = _split(text, filename, advance)
-    if not blocks:
+    """Records of a whole MEDLINE-format export."""
+    warnings: list[str] = []
+    pieces = pieces_of(unify_newlines(text))
+    return list(counted(iter_records(pieces, filename, warnings), advance)), warnings
+
+
+def complete_lines(pieces: Iterable[str]) -> Iterator[list[str]]:
+    """Batches of whole lines from text arriving in pieces; the last batch ends the text.
+
+    The lines are exactly those of ``"".join(pieces).split("\\n")``, so line
+    numbers and a missing final newline mean the same as in a whole file.
+    """
+    carry = ""
+    for piece in pieces:
+        buf = carry + piece if carry else piece
+        cut = buf.rfind("\n")
+        if cut == -1:
+            carry = buf
+            continue
+        yield buf[:cut].split("\n")
+        carry = buf[cut + 1 :]
+    yield [carry]
+
+
+def _blocks(batches: Iterable[list[str]], filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Group lines into records of ``{tag: value or [values]}`` with their start line.
+
+    A record is yielded once the next one starts (or the file ends), because
+    continuation lines may still add to it until then.
+    """
+    current: dict[str, Any] | None = None
+    held: tuple[int, dict[str, Any]] | None = None  # the record still being read
+    n_blocks = 0
+    all_have_source = True  # every record before ``held`` has an SO line
+    last_tag = ""
+    lineno = 0
+    for lines in batches:
+        for line in lines:
+            lineno += 1
+            if line[4:6] == "- " or (len(line) == 5 and line[4] == "-"):
+                tag = line[:4].rstrip()
+                if _TAG.fullmatch(tag):
+                    value = line[6:].strip()
+                    if current is None or (tag == "PMID" and "PMID" in current):
+                        if held is not None:
+                            all_have_source = all_have_source and "SO" in held[1]
+                            yield held
+                        current = {}
+                        held = (lineno, current)
+                        n_blocks += 1
+                    existing = current.get(tag)
+                    if existing is None:
+                        current[tag] = value
+                    elif existing.__class__ is list:
+                        existing.append(value)
+                    else:
+                        current[tag] = [existing, value]
+                    last_tag = tag
+                    continue
+            stripped = line.strip()
+            if not stripped:
+                current = None
+                continue
+            if line[0] in " \t" and current is not None:
+                value = current[last_tag]
+                if value.__class__ is list:
+                    value[-1] = f"{value[-1]} {stripped}" if value[-1] else stripped
+                else:
+                    current[last_tag] = f"{value} {stripped}" if value else stripped
+                continue
+            what = (
+                "an indented continuation line outside a record"
+                if line[0] in " \t"
+                else (f"not a MEDLINE line ('{stripped[:40]}'); expected 'TAG - value'")
+            )
+            raise ImportFormatError(
+                filename, what, line=lineno, record=n_blocks + (current is None)
+            )
+    if held is None:
         raise ImportFormatError(filename, "no MEDLINE records (no 'PMID- ' lines)", line=1)
     # PubMed ends every record with its source line (SO); a last record
     # without one, after records that have it, was cut off.
-    if len(blocks) > 1 and "SO" not in blocks[-1][1] and all("SO" in b for _, b in blocks[:-1]):
+    if n_blocks > 1 and "SO" not in held[1] and all_have_source:
         raise ImportFormatError(
             filename,
             "the last record has no 'SO' (source) line, which PubMed writes at the end of "
             "every record; the file looks truncated",
-            line=blocks[-1][0],
-            record=len(blocks),
+            line=held[0],
+            record=n_blocks,
         )
-    return [to_record(tags) for _, tags in tracked(blocks, advance, 0.5)], []
-
-
-def _split(text: str, filename: str, advance: Advance) -> list[tuple[int, dict[str, Any]]]:
-    """Group lines into records of ``{tag: value or [values]}`` with their start line."""
-    blocks: list[tuple[int, dict[str, Any]]] = []
-    current: dict[str, Any] | None = None
-    last_tag = ""
-    pending = 0
-    for lineno, line in enumerate(unify_newlines(text).split("\n"), 1):
-        if line[4:6] == "- " or (len(line) == 5 and line[4] == "-"):
-            tag = line[:4].rstrip()
-            if _TAG.fullmatch(tag):
-                value = line[6:].strip()
-                if current is None or (tag == "PMID" and "PMID" in current):
-                    current = {}
-                    blocks.append((lineno, current))
-                    pending += 1
-                    if pending == STEP:
-                        advance(pending * 0.5)  # splitting is half the work
-                        pending = 0
-                existing = current.get(tag)
-                if existing is None:
-                    current[tag] = value
-                elif isinstance(existing, list):
-                    existing.append(value)
-                else:
-                    current[tag] = [existing, value]
-                last_tag = tag
-                continue
-        stripped = line.strip()
-        if not stripped:
-            current = None
-            continue
-        if line[0] in " \t" and current is not None:
-            value = current[last_tag]
-            if isinstance(value, list):
-                value[-1] = f"{value[-1]} {stripped}" if value[-1] else stripped
-            else:
-                current[last_tag] = f"{value} {stripped}" if value else stripped
-            continue
-        what = (
-            "an indented continuation line outside a record"
-            if line[0] in " \t"
-            else (f"not a MEDLINE line ('{stripped[:40]}'); expected 'TAG - value'")
-        )
-        raise ImportFormatError(filename, what, line=lineno, record=len(blocks) + (current is None))
-    advance(pending * 0.5)
-    return blocks
+    yield held
 
 
 def to_record(tags: dict[str, Any]) -> Record:

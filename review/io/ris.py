@@ -15,19 +15,21 @@ leaves to the caller (checked against rispy 0.10's source):
   (``AU``, ``KW``, ``UR``...), joined with a space otherwise; blank lines
   inside a record are skipped. Two rispy quirks are fixed here: rispy carries
   the previous record's last tag across ``ER``, so a blank or untagged line
-  right after ``TY`` made it raise ``KeyError`` when that tag was
-  single-valued (we keep such text under ``_untagged``; after a list tag
-  rispy files it under that tag, a rare misfiling we accept rather than slow
-  every line down), and a continuation of a tag that had already repeated
-  made it raise ``TypeError``.
+  right after ``TY`` made it raise ``KeyError`` (or, after a list tag, filed
+  the text under a tag the record does not have) -- each record now goes
+  through rispy on its own and such text is kept under ``_untagged``; and a
+  continuation of a tag that had already repeated made it raise ``TypeError``.
 * **Truncation.** rispy silently drops a last record that has no ``ER`` and
   silently skips tagged lines between ``ER`` and the next ``TY``; both lose
   records, so both raise :class:`ImportFormatError` with the line number.
+* **Streaming.** :func:`iter_records` reads text arriving in pieces and yields
+  records one by one, so a 1 GB export is read in bounded memory; the
+  whole-file :func:`parse` is the same code over one text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import rispy
@@ -47,7 +49,7 @@ from review.io.fields import (
     ris_type,
     split_keywords,
 )
-from review.io.progress import STEP, Advance, tracked
+from review.io.progress import Advance, counted
 from review.records import Record
 
 #: RIS types whose ``BT`` (book title) is the title of the record itself.
@@ -69,7 +71,7 @@ class _TagToItself(dict):
 
 
 class TrackedParserMixin:
-    """Line numbers, truncation checks and the continuation-line fixes for rispy parsers.
+    """Line numbers, record counts and the continuation-line fixes for rispy parsers.
 
     Mixed in front of a rispy parser class. rispy's ``parse_lines`` loop calls
     ``_iter_till_start`` at the start and after every end tag, and
@@ -85,45 +87,48 @@ class TrackedParserMixin:
     #: Tags that may appear between records (end markers, file headers).
     ALLOWED_OUTSIDE: ClassVar[frozenset[str]] = frozenset({"ER"})
 
-    def track(self, filename: str, advance: Advance) -> None:
+    def track(self, filename: str) -> None:
         self.filename = filename
-        self.advance = advance
+        #: Line of the record being read, ``None`` between records.
         self.open_line: int | None = None
-        self.starts: list[int] = []
+        self.last_start: int | None = None
+        self.n_started = 0
         self.untagged = 0
-        self._pending = 0
         self._lines: Any = iter(())
         self._total = 0
+        self._base = 0
+        #: Number of the first line not yet handed to rispy.
+        self.next_line = 1
 
     def feed(self, lines: list[str]):
-        """The iterator rispy will read; remembered so we can tell the line number."""
+        """The iterator rispy will read, remembered so we can tell the line number.
+
+        ``lines`` continue the file from :attr:`next_line` on.
+        """
         self._total = len(lines)
+        self._base = self.next_line - 1
+        self.next_line += len(lines) - 1  # the last "line" runs on into the next block
         self._lines = iter(lines)
         return self._lines
 
     @property
     def lineno(self) -> int:
-        """1-based number of the line rispy read last."""
-        return self._total - self._lines.__length_hint__()
+        """1-based number (in the whole file) of the line rispy read last."""
+        return self._base + self._total - self._lines.__length_hint__()
 
     def _iter_till_start(self, lines) -> dict:
-        if self.open_line is not None:  # rispy calls us right after an end tag
-            self.open_line = None
-            self._pending += 1
-            if self._pending == STEP:
-                self.advance(self._pending * 0.5)  # parsing is half the work
-                self._pending = 0
+        self.open_line = None  # rispy calls us at the start and right after an end tag
         while True:
             line = next(lines)
             tag, content = self.parse_line(line)  # type: ignore[attr-defined]
             if tag == self.START_TAG:
-                self.open_line = self.lineno
-                self.starts.append(self.open_line)
+                self.open_line = self.last_start = self.lineno
+                self.n_started += 1
                 return {self.START_TAG: content}
             if tag is not None and tag not in self.ALLOWED_OUTSIDE:
                 after = (
-                    f" (the previous record, from line {self.starts[-1]}, has already ended)"
-                    if self.starts
+                    f" (the previous record, from line {self.last_start}, has already ended)"
+                    if self.last_start is not None
                     else ""
                 )
                 raise ImportFormatError(
@@ -131,16 +136,14 @@ class TrackedParserMixin:
                     f"'{tag}' tag outside a record{after}: every {self.FORMAT_NAME} record "
                     f"must start with '{self.START_TAG}' and end with '{self.END_TAG}'",
                     line=self.lineno,
-                    record=len(self.starts) + 1,
+                    record=self.n_started + 1,
                 )
 
     def _add_single_value(self, record: dict, name: Any, value: Any, is_multi: bool = False):
         """rispy's single-value hook, rewritten so that continuation lines cannot crash.
 
-        rispy carries the last tag across ``ER``: an untagged or blank line
-        right after ``TY`` continued a tag the new record does not have
-        (``KeyError``), and a continuation of a repeated tag met a list
-        (``TypeError``).
+        A continuation of a repeated tag met a list (rispy: ``TypeError``);
+        untagged text before a record's first tag continued no tag at all.
         """
         if is_multi:
             if not value:  # blank line inside a record
@@ -164,15 +167,16 @@ class TrackedParserMixin:
         else:
             record[name] = [current, value]
 
-    def flush_progress(self) -> None:
-        if self._pending:
-            self.advance(self._pending * 0.5)
-            self._pending = 0
-
 
 class _RisParser(TrackedParserMixin, rispy.RisParser):
     START_TAG = "TY"
     END_TAG = "ER"
+
+
+#: A record longer than this (in characters) is refused rather than buffered:
+#: real references are a few kilobytes, and a streamed import must stay
+#: within bounded memory even when a file has lost its end tags.
+MAX_RECORD_CHARS = 64 * 2**20
 
 
 def unify_newlines(text: str) -> str:
@@ -187,10 +191,130 @@ def split_lines(text: str) -> list[str]:
     return unify_newlines(text).split("\n")
 
 
-def run_parser(parser: TrackedParserMixin, lines: list[str]) -> list[dict]:
-    """Run a tracked rispy parser over ``lines``; every failure becomes an ImportFormatError."""
+def pieces_of(text: str, size: int = 1 << 20) -> Iterator[str]:
+    """A whole text as the pieces :func:`iter_tags` reads (so it never copies it whole)."""
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+def iter_tags(
+    pieces: Iterable[str],
+    parser: TrackedParserMixin,
+    end_prefix: str,
+    *,
+    max_record_chars: int = MAX_RECORD_CHARS,
+) -> Iterator[dict[str, Any]]:
+    """Each record's tags, in file order, from text arriving in pieces (LF line ends).
+
+    Why split before parsing: rispy's ``parse_lines`` returns a list of the
+    whole file's records. Every line that starts with the end tag ends a
+    record in rispy (or is ignored between records), so the text can be cut
+    after such a line without changing what rispy reads; each record's lines
+    then go through rispy on their own, and only one piece plus one record
+    is ever held. rispy also no longer carries the previous record's last tag
+    into the next one (text right after ``TY`` went to that tag).
+
+    Raises :class:`ImportFormatError` naming the line for lines rispy cannot
+    place, a last record without end tag, a file without records and a
+    "record" longer than ``max_record_chars`` (a file whose end tags are lost).
+    """
+    carry = ""
+    n_records = 0
+    for piece in pieces:
+        buf = carry + piece if carry else piece
+        cut = _after_last_end_line(buf, end_prefix)
+        if cut == -1:
+            if len(buf) > max_record_chars:
+                raise ImportFormatError(
+                    parser.filename,
+                    f"no '{parser.END_TAG}' end tag in the {max_record_chars // 2**20} MB of "
+                    f"text from this line on: no real {parser.FORMAT_NAME} record is that long; "
+                    "the file is damaged or its end tags are missing",
+                    line=parser.next_line,
+                    record=parser.n_started + 1,
+                )
+            carry = buf
+            continue
+        region, carry = buf[:cut], buf[cut:]
+        del buf
+        for tags in _records_in(region, parser, end_prefix):
+            n_records += 1
+            yield tags
+    for tags in _records_in(carry, parser, end_prefix):
+        n_records += 1
+        yield tags
+    if parser.open_line is not None:
+        raise ImportFormatError(
+            parser.filename,
+            f"the record starting here has no end tag '{parser.END_TAG}' before the end of "
+            f"the file (line {parser.next_line}); the file looks truncated",
+            line=parser.open_line,
+            record=parser.n_started,
+        )
+    if not n_records:
+        raise ImportFormatError(
+            parser.filename,
+            f"no {parser.FORMAT_NAME} records: no line starts a record with '{parser.START_TAG}'",
+            line=1,
+        )
+
+
+def _after_last_end_line(buf: str, end_prefix: str) -> int:
+    """Offset just past the last complete line of ``buf`` that starts with ``end_prefix``."""
+    stop = len(buf)
+    while True:
+        at = buf.rfind("\n" + end_prefix, 0, stop)
+        start = at + 1
+        if at == -1:
+            if not buf.startswith(end_prefix):
+                return -1
+            start = 0
+        newline = buf.find("\n", start)
+        if newline != -1:
+            return newline + 1
+        if start == 0:  # the only end line is still being written: wait for the next piece
+            return -1
+        stop = at
+
+
+def _records_in(
+    region: str, parser: TrackedParserMixin, end_prefix: str
+) -> Iterator[dict[str, Any]]:
+    """Records of a stretch of text that ends after an end line (or at the end of the file)."""
+    start = 0
+    for end in _end_line_ends(region, end_prefix):
+        block = region[start:end]
+        start = end
+        tags = _parse_block(parser, block)
+        if tags is not None:
+            yield tags
+    if start < len(region):
+        tags = _parse_block(parser, region[start:])
+        if tags is not None:  # a tail without end line holds no finished record
+            yield tags
+
+
+def _end_line_ends(text: str, end_prefix: str) -> Iterator[int]:
+    """Offsets just past each line of ``text`` that starts with ``end_prefix``.
+
+    Plain ``str.find`` rather than a multi-line regex: the regex engine tries
+    every position of a gigabyte of text, ``find`` jumps between candidates.
+    """
+    needle = "\n" + end_prefix
+    at = 0 if text.startswith(end_prefix) else text.find(needle)
+    while at != -1:
+        newline = text.find("\n", at + 1 if text[at] == "\n" else at)
+        if newline == -1:
+            yield len(text)
+            return
+        yield newline + 1
+        at = text.find(needle, newline)
+
+
+def _parse_block(parser: TrackedParserMixin, block: str) -> dict | None:
+    """rispy over one record's lines; every failure becomes an ImportFormatError."""
     try:
-        raw = parser.parse_lines(parser.feed(lines))  # type: ignore[attr-defined]
+        raw = parser.parse_lines(parser.feed(block.split("\n")))  # type: ignore[attr-defined]
     except ImportFormatError:
         raise
     except Exception as err:  # rispy has no error type of its own
@@ -198,24 +322,9 @@ def run_parser(parser: TrackedParserMixin, lines: list[str]) -> list[dict]:
             parser.filename,
             f"could not parse this {parser.FORMAT_NAME} line ({type(err).__name__}: {err})",
             line=parser.lineno or None,
-            record=len(parser.starts) or None,
+            record=parser.n_started or None,
         ) from err
-    if parser.open_line is not None:
-        raise ImportFormatError(
-            parser.filename,
-            f"the record starting here has no end tag '{parser.END_TAG}' before the end of "
-            f"the file (line {len(lines)}); the file looks truncated",
-            line=parser.open_line,
-            record=len(parser.starts),
-        )
-    parser.flush_progress()
-    if not raw:
-        raise ImportFormatError(
-            parser.filename,
-            f"no {parser.FORMAT_NAME} records: no line starts a record with '{parser.START_TAG}'",
-            line=1,
-        )
-    return raw
+    return raw[0] if raw else None
 
 
 def count_records(text: str) -> int:
@@ -223,7 +332,7 @@ def count_records(text: str) -> int:
     return text.count("\nTY  -") + text.startswith("TY  -")
 
 
-def new_parser(filename: str, advance: Advance) -> _RisParser:
+def new_parser(filename: str) -> _RisParser:
     """A rispy RIS parser that keeps every tag, repeated ones too, under its own name."""
     parser = _RisParser(
         mapping=_TagToItself([*rispy.TAG_KEY_MAPPING, "BT", "CT", "L3", "CP"]),
@@ -232,24 +341,32 @@ def new_parser(filename: str, advance: Advance) -> _RisParser:
         enforce_list_tags=False,
         skip_unknown_tags=False,
     )
-    parser.track(filename, advance)
+    parser.track(filename)
     return parser
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
-    """Records of a RIS export, plus warnings for the import summary."""
-    parser = new_parser(filename, advance)
-    lines = split_lines(text)
-    del text  # the lines hold the same characters; let the text go (large files)
-    raw = run_parser(parser, lines)
-    del lines
-    warnings: list[str] = []
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+    """Records of a RIS export arriving as text pieces (LF line ends), in file order.
+
+    Warnings for the import summary are appended to ``warnings`` once the
+    last record has been read.
+    """
+    parser = new_parser(filename)
+    for tags in iter_tags(pieces, parser, "ER  -"):
+        yield to_record(tags)
     if parser.untagged:
         warnings.append(
             f"{filename}: {parser.untagged} untagged line(s) directly after 'TY' kept "
             "in the original fields under '_untagged'"
         )
-    return [to_record(tags) for tags in tracked(raw, advance, 0.5)], warnings
+
+
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+    """Records of a whole RIS export, plus warnings for the import summary."""
+    warnings: list[str] = []
+    pieces = pieces_of(unify_newlines(text))
+    records = list(counted(iter_records(pieces, filename, warnings), advance))
+    return records, warnings
 
 
 _TITLE_TAGS = ("TI", "T1", "CT", "ST")

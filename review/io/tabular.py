@@ -16,7 +16,8 @@ import io
 import re
 import warnings as _warnings
 import zipfile
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -211,46 +212,127 @@ def match_columns(columns: list[str]) -> dict[str, list[str]]:
     return matched
 
 
+def _csv_layout(head: str) -> tuple[str, bool]:
+    """Delimiter of a table from its first line, and whether it is Web of Science's tab export."""
+    first_line = next(iter(head[:65536].lstrip("\ufeff").splitlines()), "")
+    delimiter = delimiter_of(first_line) or ","
+    is_wos_tabbed = delimiter == "\t" and re.match(r"(?:\ufeff)?PT\tAU\t", head) is not None
+    return delimiter, is_wos_tabbed
+
+
+def _read_csv(source: Any, filename: str, delimiter: str, is_wos_tabbed: bool, **more: Any):
+    """``pandas.read_csv`` with our options; its errors become ImportFormatError."""
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        return pd.read_csv(
+            source,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            index_col=False,
+            quoting=csv.QUOTE_NONE if is_wos_tabbed else csv.QUOTE_MINIMAL,
+            skip_blank_lines=True,
+            engine="c",
+            **more,
+        )
+
+
+def _table_error(err: Exception, filename: str) -> ImportFormatError:
+    """The pandas/csv error as a message naming the line (pandas counts lines from 1)."""
+    if isinstance(err, pd.errors.EmptyDataError):
+        return ImportFormatError(filename, "the table has no header row", line=1)
+    message = str(err)
+    detail = message.split("C error: ")[-1].strip()
+    line: int | None = None
+    if match := re.search(r"in line (\d+)", message):  # 1-based physical line
+        line = int(match.group(1))
+    elif match := re.search(r"at row (\d+)", message):  # 0-based, header is row 0
+        line = int(match.group(1)) + 1
+    return ImportFormatError(
+        filename,
+        f"malformed table: {detail} (an unclosed quote or a stray delimiter?)",
+        line=line,
+        record=(line - 1) if line and line > 1 else None,
+    )
+
+
+_TABLE_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error)
+
+
 def read_csv_frame(text: str, filename: str) -> pd.DataFrame:
     """The table in a delimited text file, every cell a string."""
-    first_line = next(iter(text[:65536].lstrip("\ufeff").splitlines()), "")
-    delimiter = delimiter_of(first_line) or ","
-    is_wos_tabbed = delimiter == "\t" and re.match(r"(?:\ufeff)?PT\tAU\t", text) is not None
+    delimiter, is_wos_tabbed = _csv_layout(text)
     if is_wos_tabbed:
         # Web of Science writes no quotes (a title may start with '"') and ends
         # every row, but not the header, with a tab.
-        text = "\n".join(line.rstrip("\t\r") for line in text.split("\n"))
+        # Rows end at LF, CRLF or a lone CR, as in the streamed reader (_TrimmedRows).
+        text = "".join(_trim_row(line) for line in io.StringIO(text, newline=""))
     try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                index_col=False,
-                quoting=csv.QUOTE_NONE if is_wos_tabbed else csv.QUOTE_MINIMAL,
-                skip_blank_lines=True,
-                engine="c",
-            )
-    except pd.errors.EmptyDataError as err:
-        raise ImportFormatError(filename, "the table has no header row", line=1) from err
-    except (pd.errors.ParserError, ValueError, csv.Error) as err:
-        message = str(err)
-        detail = message.split("C error: ")[-1].strip()
-        line: int | None = None
-        if match := re.search(r"in line (\d+)", message):  # 1-based physical line
-            line = int(match.group(1))
-        elif match := re.search(r"at row (\d+)", message):  # 0-based, header is row 0
-            line = int(match.group(1)) + 1
-        raise ImportFormatError(
-            filename,
-            f"malformed table: {detail} (an unclosed quote or a stray delimiter?)",
-            line=line,
-            record=(line - 1) if line and line > 1 else None,
-        ) from err
+        frame = _read_csv(io.StringIO(text), filename, delimiter, is_wos_tabbed)
+    except _TABLE_ERRORS as err:
+        raise _table_error(err, filename) from err
     return _tidy(frame)
+
+
+def iter_csv_frames(
+    handle: TextIO, head: str, filename: str, chunksize: int
+) -> Iterator[pd.DataFrame]:
+    """The table in an open delimited text file, ``chunksize`` rows at a time.
+
+    ``handle`` must be opened with ``newline=""`` (pandas handles CRLF itself,
+    and a CR quoted inside a cell is data); ``head`` is the start of the text,
+    from which the delimiter is decided. Each frame is tidied as
+    :func:`read_csv_frame` tidies a whole table, and pandas counts lines
+    across chunks, so errors name the line in the whole file.
+    """
+    delimiter, is_wos_tabbed = _csv_layout(head)
+    source: Any = _TrimmedRows(handle) if is_wos_tabbed else handle
+    try:
+        reader = _read_csv(source, filename, delimiter, is_wos_tabbed, chunksize=chunksize)
+        with reader:
+            while True:
+                with _warnings.catch_warnings():
+                    _warnings.simplefilter("ignore")  # pandas warns about ragged rows
+                    frame = next(reader, None)
+                if frame is None:
+                    return
+                yield _tidy(frame)
+    except _TABLE_ERRORS as err:
+        raise _table_error(err, filename) from err
+
+
+class _TrimmedRows:
+    """A file-like view of a Web of Science tab export with each row's trailing tab removed.
+
+    pandas only calls ``read(size)``; rows are handed over whole, a batch at
+    a time, so memory stays bounded.
+    """
+
+    def __init__(self, handle: TextIO) -> None:
+        self._handle = handle
+
+    def read(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            return "".join(_trim_row(line) for line in self._handle)
+        out: list[str] = []
+        got = 0
+        while got < size:
+            line = self._handle.readline()
+            if not line:
+                break
+            row = _trim_row(line)
+            out.append(row)
+            got += len(row)
+        return "".join(out)
+
+    def __iter__(self) -> Iterator[str]:
+        return (_trim_row(line) for line in self._handle)
+
+
+def _trim_row(line: str) -> str:
+    ended = line.endswith(("\n", "\r"))
+    return line.rstrip("\r\n").rstrip("\t\r") + ("\n" if ended else "")
 
 
 def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]]:
@@ -305,7 +387,16 @@ def parse_frame(
     frame: pd.DataFrame, filename: str, advance: Advance, *, header_line: int = 1
 ) -> tuple[list[Record], list[str]]:
     """Records of a table with one row per record."""
-    columns = list(frame.columns)
+    matched = title_columns(list(frame.columns), filename, header_line)
+    records, skipped = frame_records(frame, matched, advance)
+    warnings = [f"{filename}: {skipped} empty row(s) skipped"] if skipped else []
+    if not records:
+        raise ImportFormatError(filename, "the table has a header but no rows", line=header_line)
+    return records, warnings
+
+
+def title_columns(columns: list[str], filename: str, header_line: int = 1) -> dict[str, list[str]]:
+    """:func:`match_columns`, refusing a table with no title column."""
     matched = match_columns(columns)
     if "title" not in matched:
         shown = ", ".join(columns[:25]) + (" ..." if len(columns) > 25 else "")
@@ -315,25 +406,29 @@ def parse_frame(
             f"columns found: {shown}",
             line=header_line,
         )
-    rows = frame.to_dict("records")
+    return matched
+
+
+def frame_records(
+    frame: pd.DataFrame, matched: dict[str, list[str]], advance: Advance | None = None
+) -> tuple[list[Record], int]:
+    """Records of the rows of a table (or of one chunk of it), and how many rows were empty."""
     records: list[Record] = []
     skipped = 0
     pending = 0
-    for row in rows:
+    for row in frame.to_dict("records"):
         original = {k: v for k, v in row.items() if v and v.strip()}
         pending += 1
-        if pending == _PROGRESS_STEP:
+        if advance is not None and pending == _PROGRESS_STEP:
             advance(pending)
             pending = 0
         if not original:
             skipped += 1
             continue
         records.append(_to_record(original, matched))
-    advance(pending)
-    warnings = [f"{filename}: {skipped} empty row(s) skipped"] if skipped else []
-    if not records:
-        raise ImportFormatError(filename, "the table has a header but no rows", line=header_line)
-    return records, warnings
+    if advance is not None:
+        advance(pending)
+    return records, skipped
 
 
 def _first(row: dict[str, str], columns: list[str] | None) -> str | None:

@@ -9,6 +9,7 @@ apply (:class:`review.io.ris.TrackedParserMixin`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import rispy
@@ -26,8 +27,14 @@ from review.io.fields import (
     split_keywords,
     word_type,
 )
-from review.io.progress import Advance, tracked
-from review.io.ris import TrackedParserMixin, _TagToItself, run_parser, split_lines
+from review.io.progress import Advance, counted
+from review.io.ris import (
+    TrackedParserMixin,
+    _TagToItself,
+    iter_tags,
+    pieces_of,
+    unify_newlines,
+)
 from review.records import Record
 
 
@@ -43,20 +50,29 @@ def count_records(text: str) -> int:
     return text.count("\nPT ")
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
-    """Records of a Web of Science tagged export."""
+def new_parser(filename: str) -> _WosParser:
     parser = _WosParser(
         mapping=_TagToItself(WOK_TAG_KEY_MAPPING),
         list_tags=frozenset(WOK_LIST_TYPE_TAGS),  # type: ignore[arg-type]
         enforce_list_tags=False,
         skip_unknown_tags=False,
     )
-    parser.track(filename, advance)
-    lines = split_lines(text)
-    del text
-    raw = run_parser(parser, lines)
-    del lines
-    return [to_record(tags) for tags in tracked(raw, advance, 0.5)], []
+    parser.track(filename)
+    return parser
+
+
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+    """Records of a Web of Science tagged export arriving as text pieces (LF line ends)."""
+    # rispy's WokParser takes any line starting with "ER" for the end tag.
+    for tags in iter_tags(pieces, new_parser(filename), "ER"):
+        yield to_record(tags)
+
+
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+    """Records of a whole Web of Science tagged export."""
+    warnings: list[str] = []
+    pieces = pieces_of(unify_newlines(text))
+    return list(counted(iter_records(pieces, filename, warnings), advance)), warnings
 
 
 def to_record(tags: dict[str, Any]) -> Record:

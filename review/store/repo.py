@@ -443,3 +443,64 @@ def records_with_stage(store: Store) -> pd.DataFrame:
 def count_records(store: Store) -> int:
     with store.session() as s:
         return int(s.scalar(select(func.count()).select_from(Record)) or 0)
+
+
+def add_source_streaming(
+    store: Store,
+    *,
+    name: str,
+    kind: str,
+    file_name: str,
+    file_format: str,
+    sha256: str,
+    chunks: Iterable[Sequence[dict[str, Any]]],
+    missing: dict[str, int] | None = None,
+    search_date: str | None = None,
+    query: str | None = None,
+    actor: str | None = None,
+    force: bool = False,
+    on_progress: Any = None,
+) -> int:
+    """Add one imported file whose records arrive in chunks, in a single transaction.
+
+    For exports too large to hold in memory (``review import`` streams every
+    file through here): the duplicate-file check runs before the first chunk
+    is read; each chunk is inserted as it arrives and then dropped; the record
+    count, the missing-field summary and the audit row are written after the
+    last one. An exception from ``chunks`` (a malformed record near the end of
+    the file), from a row, or the process dying mid-way rolls the whole file
+    back: the review is unchanged. ``missing`` is read only after the last
+    chunk, so a streaming reader may still be filling it in.
+    """
+    if kind not in SOURCE_KINDS:
+        raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    with store.session() as s:
+        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        if earlier is not None and not force:
+            raise DuplicateImportError(
+                f"{file_name} was already imported as source {earlier.name!r} "
+                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
+                "use --force to import it again"
+            )
+        src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
+                     sha256=sha256, record_count=0, missing={}, search_date=search_date,
+                     query=query, imported_by=actor)
+        s.add(src)
+        s.flush()
+        # One INSERT statement per chunk whichever fields are empty (without
+        # render_nulls the ORM splits a chunk by which keys are None).
+        statement = insert(Record).execution_options(render_nulls=True)
+        count = 0
+        for chunk in chunks:
+            rows = [_record_row(r, src.id, count + i + 1) for i, r in enumerate(chunk)]
+            if not rows:
+                continue
+            s.execute(statement, rows)
+            count += len(rows)
+            if on_progress:
+                on_progress(len(rows))
+        src.record_count = count
+        src.missing = dict(missing or {})
+        audit(s, actor, "import", "source", src.id, name=name, kind=kind, file=file_name,
+              records=count, sha256=sha256)
+        return src.id
