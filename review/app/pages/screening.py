@@ -196,8 +196,8 @@ def _team_progress(ctx: AppContext) -> None:
         target = float(settings.get("target_recall", 0.95))
         est = _recall(store, version, target, team.to_screen)
         if est is None:
-            st.caption("Estimated recall: being computed, or not available (it needs the "
-                       "ranking stage installed).")
+            st.caption("Estimated recall: being computed in the background; it appears here "
+                       "in a few seconds.")
         elif est.recall is None:
             st.caption(f"Estimated recall: not yet known — {escape_markdown(est.advice)}")
         else:
