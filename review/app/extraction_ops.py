@@ -67,7 +67,9 @@ def extractors_per_study(settings: Mapping[str, Any]) -> int:
 def studies_to_extract(store: Store) -> pd.DataFrame:
     """Studies with at least one report included at full text: study_id, study, reports."""
     studies = fulltext_ops.studies_frame(store)
-    return studies[studies["included"]][["study_id", "study", "reports"]].reset_index(drop=True)
+    # astype(bool): an empty frame's column is object-typed, and pandas would read it as labels
+    chosen = studies[studies["included"].astype(bool)]
+    return chosen[["study_id", "study", "reports"]].reset_index(drop=True)
 
 
 def extractions_frame(store: Store, study_id: int | None = None) -> pd.DataFrame:
