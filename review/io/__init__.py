@@ -158,8 +158,8 @@ def read_bytes(
         del raw_text
         count, parse = _TEXT_READERS[chosen]
         total = count(text)
-        # Hand the reader the only reference to the text, so that it can let
-        # the text go once it has split it into lines.
+        # Hand the reader the only reference to the text, so that the text is
+        # freed as soon as the reader has gone through it.
         box = [text]
         del text
         with record_progress(total, f"Reading {name}", progress) as advance, _gc_paused():

@@ -132,6 +132,7 @@ def _peak_traced(path: Path) -> tuple[int, int]:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_streaming_memory_does_not_grow_with_the_file(tmp_path: Path):
     small, big = tmp_path / "small.ris", tmp_path / "big.ris"
     write_ris(small, 2_000)
@@ -145,6 +146,7 @@ def test_streaming_memory_does_not_grow_with_the_file(tmp_path: Path):
     assert peak_big < 1.5 * peak_small  # six times the records, about the same memory
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("writer", "name", "n"), [(write_nbib, "pubmed.nbib", 8_000),
                                                     (write_csv, "scopus.csv", 8_000)])
 def test_medline_and_csv_stream_in_bounded_memory(tmp_path: Path, writer, name: str, n: int):
