@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,7 +128,7 @@ def read_bytes(
     digest = hashlib.sha256(data).hexdigest()
     warnings: list[str] = []
 
-    if data.startswith(ZIP_MAGIC) and _is_workbook(data):
+    if data.startswith(ZIP_MAGIC) and tabular.is_workbook(data, name):
         refuse_whole_file_over_limit(name, "xlsx", len(data))
         note_mismatch(name, declared, "xlsx", fmt is not None, warnings)
         frame, notes = tabular.read_xlsx_frame(data, name)
@@ -165,14 +163,6 @@ def read_bytes(
         with record_progress(total, f"Reading {name}", progress) as advance, _gc_paused():
             records, more = parse(box.pop(), name, advance)
     return _finish(name, chosen, digest, records, warnings + more, encoding, first_line=first_line)
-
-
-def _is_workbook(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
 
 
 def _parse_table(frame, name: str, progress: bool, header_line: int) -> tuple[list, list]:

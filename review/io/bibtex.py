@@ -65,6 +65,10 @@ _PROGRESS_STEP = 500
 #: Characters and pairs that LaTeX decoding changes; a value with none of them is plain text
 #: (checked against pylatexenc for every character up to U+024F and 20,000 random strings).
 _LATEX_SIGNIFICANT = re.compile(r"[\\{}%&~$]|--|``|''|[!?]`")
+#: The same without braces: a value whose only LaTeX is balanced braces just loses them
+#: (checked against pylatexenc on 3,455 random brace-balanced strings).
+_LATEX_BEYOND_BRACES = re.compile(r"[\\%&~$]|--|``|''|[!?]`")
+_BRACE = re.compile(r"[{}]")
 #: Values longer than this are not LaTeX-decoded (no real field comes near it).
 LATEX_DECODE_LIMIT = 100_000
 
@@ -171,6 +175,10 @@ class _LatexDecodingExceptVerbatim(LatexDecodingMiddleware):
                 f"a value of {len(python_string):,} characters is kept as written "
                 "(too long to decode its LaTeX)"
             )
+        if not _LATEX_BEYOND_BRACES.search(python_string) and _braces_balanced(python_string):
+            # "{COVID}-19", "{World Health Organization}": braces that only protect
+            # capitals, the commonest LaTeX in Zotero and JabRef exports.
+            return python_string.replace("{", "").replace("}", ""), ""
         return super()._transform_python_value_string(python_string)
 
     def transform_entry(self, entry: Entry, library: Library):
@@ -180,6 +188,15 @@ class _LatexDecodingExceptVerbatim(LatexDecodingMiddleware):
         for field in kept:
             target.set_field(field)
         return result
+
+
+def _braces_balanced(text: str) -> bool:
+    depth = 0
+    for brace in _BRACE.findall(text):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 _NORMALISE_KEYS = NormalizeFieldKeys()

@@ -17,6 +17,7 @@ import re
 import warnings as _warnings
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
@@ -333,6 +334,34 @@ class _TrimmedRows:
 def _trim_row(line: str) -> str:
     ended = line.endswith(("\n", "\r"))
     return line.rstrip("\r\n").rstrip("\t\r") + ("\n" if ended else "")
+
+
+def is_workbook(source: bytes | Path, filename: str) -> bool:
+    """Whether a file that starts like a ZIP container holds an Excel workbook.
+
+    A container the ZIP reader cannot open at all -- cut short, corrupted, an
+    unsupported ZIP version -- is refused here: ``zipfile`` raises
+    ``BadZipFile``, ``NotImplementedError``, ``EOFError`` and more on such
+    files (the fuzzer found ``NotImplementedError`` escaping the importer).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except OSError as err:
+        if isinstance(source, bytes) or isinstance(err, zipfile.BadZipFile):
+            reason = str(err)
+        else:
+            raise ImportFormatError(
+                filename, f"cannot read the file ({err.strerror or err})"
+            ) from err
+    except Exception as err:  # zipfile's many ways of failing on damaged containers
+        reason = f"{type(err).__name__}: {err}"
+    raise ImportFormatError(
+        filename,
+        f"this is a damaged ZIP container (an Excel workbook cut short or corrupted?) that "
+        f"cannot be opened ({reason}); download or save the file again",
+        line=1,
+    )
 
 
 def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]]:
