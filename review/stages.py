@@ -44,33 +44,40 @@ def stage_outcomes(
     trusts) is final on its own, unless a lead resolved the record.
     """
     cur = current_decisions(decisions)
-    rows: dict[int, dict] = {}
-    for record_id, group in cur.groupby("record_id", sort=False):
-        labels = set(group["label"])
-        n = len(group)
-        auto = group[group["reviewer_id"].isin(automation)] if automation else group.iloc[:0]
-        if len(auto):
-            status, label = "automated", auto["label"].iloc[-1]
-        elif n < reviewers_per_record:
-            status, label = "pending", None
-        elif len(labels) == 1:
-            status, label = "agreed", next(iter(labels))
-        else:
-            status, label = "conflict", None
-        reason = None
-        if label is not None:
-            reasons = group.loc[group["label"] == label, "reason"].dropna()
-            reason = reasons.iloc[-1] if len(reasons) else None
-        rows[int(record_id)] = {
-            "record_id": int(record_id), "label": label, "status": status,
-            "reason": reason, "n_reviewers": n,
-        }
+    # Whole-table operations rather than a loop per record: the app's ranking refresh and
+    # the PRISMA counts call this on every decision of a 50,000-record review.
+    g = cur.groupby("record_id", sort=False)
+    out = pd.DataFrame({"n_reviewers": g.size(), "n_labels": g["label"].nunique(),
+                        "first": g["label"].first()})
+    if automation:
+        auto = cur[cur["reviewer_id"].isin(automation)].groupby("record_id")["label"].last()
+    else:
+        auto = pd.Series(dtype=object)
+    agreed = out["n_labels"] == 1
+    enough = out["n_reviewers"] >= reviewers_per_record
+    out["status"] = "conflict"
+    out.loc[enough & agreed, "status"] = "agreed"
+    out.loc[~enough, "status"] = "pending"
+    out["label"] = out["first"].where(enough & agreed)
+    is_auto = out.index.isin(auto.index)
+    out.loc[is_auto, "status"] = "automated"
+    out.loc[is_auto, "label"] = auto.reindex(out.index[is_auto]).to_numpy()
+    # the reason of the final label: the latest one given with that label
+    final_label = cur["record_id"].map(out["label"])
+    with_label = cur[cur["label"] == final_label]
+    out["reason"] = with_label.groupby("record_id")["reason"].last().reindex(out.index)
+    out = out.reset_index()
     if not resolutions.empty:
         final = resolutions.sort_values("id").groupby("record_id", sort=False).tail(1)
-        for r in final.itertuples(index=False):
-            n = rows.get(int(r.record_id), {}).get("n_reviewers", 0)
-            rows[int(r.record_id)] = {
-                "record_id": int(r.record_id), "label": r.label, "status": "resolved",
-                "reason": r.reason, "n_reviewers": n,
-            }
-    return pd.DataFrame(list(rows.values()), columns=OUTCOME_COLUMNS)
+        final = final.assign(status="resolved", n_reviewers=final["record_id"].map(
+            out.set_index("record_id")["n_reviewers"]).fillna(0))
+        resolved = out["record_id"].isin(final["record_id"])
+        keep = final.set_index("record_id")
+        out.loc[resolved, ["label", "status", "reason"]] = keep.loc[
+            out.loc[resolved, "record_id"], ["label", "status", "reason"]].to_numpy()
+        extra = final[~final["record_id"].isin(out["record_id"])]
+        out = pd.concat([out, extra[OUTCOME_COLUMNS]], ignore_index=True)
+    out = out.reindex(columns=OUTCOME_COLUMNS)
+    out["record_id"] = out["record_id"].astype(int)
+    out["n_reviewers"] = out["n_reviewers"].astype(int)
+    return out.astype({"label": object, "reason": object, "status": object})

@@ -9,7 +9,6 @@ installed; the page says so plainly when it is not.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -123,19 +122,13 @@ def recall_estimate(labels: np.ndarray, n_records: int, target: float,
 
 # --- the recall estimate, off the app's process --------------------------------------------
 
-_pool = None
-_pool_lock = threading.Lock()
-_worker_stores: dict[str, Any] = {}
-
-
 def _estimate_in_worker(url: str, stage: str, n_records: int, target: float
                         ) -> RecallEstimate | None:
     """Runs in the helper process: read the labels and ask the stopping rule."""
-    from review.store import open_store, repo
+    from review.app.helpers import worker_store
+    from review.store import repo
 
-    store = _worker_stores.get(url)
-    if store is None:
-        store = _worker_stores[url] = open_store(url)
+    store = worker_store(url)
     labels = labels_in_screening_order(repo.decisions_frame(store, stage))
     # set by the lead's "start random sampling": from there on the guarantee applies
     start = repo.get_settings(store).get("sampling_start") if stage == "title_abstract" else None
@@ -148,25 +141,11 @@ def estimate_for_review(url: str, stage: str, n_records: int, target: float
 
     The stopping rule takes seconds on a big review and holds Python's
     interpreter lock while it does; in the app's own process that would slow
-    every reviewer's click, so one helper process per app process does it.
+    every reviewer's click (:mod:`review.app.helpers`).
     """
-    global _pool
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from review.app.helpers import run_in_helper
 
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1,
-                                        mp_context=multiprocessing.get_context("spawn"))
-            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
-        pool = _pool
-    try:
-        return pool.submit(_estimate_in_worker, url, stage, n_records, target).result()
-    except BrokenProcessPool:
-        with _pool_lock:
-            _pool = None
-        return _estimate_in_worker(url, stage, n_records, target)
+    return run_in_helper("summaries", _estimate_in_worker, url, stage, n_records, target)
 
 
 class BackgroundValue:

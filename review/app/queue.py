@@ -368,13 +368,24 @@ def labelled_since_last_run(store: Store, stage: str = STAGE) -> tuple[int, int 
 def _default_ranker() -> Callable[[Store], Any] | None:
     """The ranking stage's "rank this review and store the run" function, if it is installed."""
     try:
-        from review.screening import store_rank  # type: ignore[attr-defined]
+        from review.screening import store_rank
     except ImportError:
-        try:
-            from review.screening.active import rank_store as store_rank  # type: ignore
-        except ImportError:
-            return None
+        return None
     return store_rank
+
+
+def _rank_in_worker(url: str) -> None:
+    """Runs in the ranking helper process, which keeps the review's features between refits."""
+    from review.app.helpers import worker_store
+    from review.screening import store_rank
+
+    store_rank(worker_store(url))
+
+
+def _in_helper(store: Store) -> None:
+    from review.app.helpers import run_in_helper
+
+    run_in_helper("ranking", _rank_in_worker, store.url)
 
 
 def _run_refresh(store: Store, ranker: Callable[[Store], Any]) -> None:
@@ -401,17 +412,21 @@ _last_check: dict[str, float] = {}
 def maybe_refresh(store: Store, stage: str = STAGE, *, every: int = REFRESH_EVERY,
                   ranker: Callable[[Store], Any] | None = None,
                   min_interval: float = 2.0) -> threading.Thread | None:
-    """Refit the ranking in a background thread when ``every`` new records were labelled.
+    """Refit the ranking in the background when ``every`` new records were labelled.
 
+    The refit itself runs in a helper process (:mod:`review.app.helpers`), which
+    a background thread waits on, so it never competes with reviewers' clicks
+    for the interpreter; a ``ranker`` passed in (tests) runs in the thread.
     Called after each decision; it looks at the database at most once per
     ``min_interval`` seconds per process (counting labelled records reads the
     whole decision table). Returns the thread it started (tests join it), or
     None when no refresh was due, one is already running in this process, or
     no ranker is installed.
     """
-    ranker = ranker or _default_ranker()
     if ranker is None:
-        return None
+        if _default_ranker() is None:
+            return None
+        ranker = _in_helper
     with _refresh_lock:
         running = _refreshing.get(store.url)
         if running is not None and running.is_alive():

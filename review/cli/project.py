@@ -254,8 +254,11 @@ def demo(
                       "ana/ana-demo, ben/ben-demo.")
     if serve:
         app_file = Path(__file__).resolve().parents[2] / "screening_app.py"
+        # postScriptGC: see .streamlit/config.toml (a full collection after every script run
+        # held up the next record by 100-300 ms on a big review)
         cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
-               str(port), "--browser.gatherUsageStats", "false", "--", "--db",
+               str(port), "--browser.gatherUsageStats", "false",
+               "--runner.postScriptGC", "false", "--", "--db",
                str(path.resolve()) if sqlite_file else db]
         console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
         raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
