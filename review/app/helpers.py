@@ -42,7 +42,6 @@ def _pool(kind: str) -> ProcessPoolExecutor:
             pool = ProcessPoolExecutor(max_workers=1,
                                        mp_context=multiprocessing.get_context("spawn"))
             _pools[kind] = pool
-            atexit.register(pool.shutdown, wait=False, cancel_futures=True)
         return pool
 
 
@@ -76,10 +75,28 @@ def worker_store(url: str) -> Store:
     return store
 
 
-def shutdown() -> None:
-    """Stop every helper process of this app process (tests; the app relies on atexit)."""
+def shutdown(wait: bool = True) -> None:
+    """Stop every helper process of this app process.
+
+    At exit (``wait=False``) a job in progress is abandoned: a half-done refit is
+    worth nothing once the app stops (the previous ranking stands), and waiting
+    for it would keep Ctrl+C from stopping the app for up to a minute.
+    """
     with _lock:
         pools = list(_pools.values())
         _pools.clear()
     for pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not wait:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _at_exit() -> None:
+    shutdown(wait=False)
+
+
+# concurrent.futures joins its pools' threads at interpreter exit, before ``atexit``
+# handlers run, so the workers must be stopped from the same (earlier) hook.
+_register = getattr(threading, "_register_atexit", atexit.register)
+_register(_at_exit)
