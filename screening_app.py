@@ -107,6 +107,7 @@ def _sidebar(store: Store, user: SignedIn, settings: dict) -> None:
             auth.sign_out(store, st.session_state.pop(TOKEN_KEY, None), user.username)
             st.session_state[_COOKIE_KEY] = "clear"
             st.session_state["signed_out"] = True
+            login_page.sign_out_sso()  # else the identity provider would sign them in again
             st.rerun()
 
 

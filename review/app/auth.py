@@ -7,7 +7,10 @@ sessions everywhere, and a session must stop working after its time even if
 the browser tab stays open. The browser session keeps only the random token;
 the database keeps its SHA-256 (a stolen database row cannot be replayed, and
 a 256-bit random token needs no slow hash). Passwords themselves are checked
-by :func:`review.store.repo.authenticate` (argon2).
+by :func:`review.store.repo.authenticate` (argon2). Where the deployment
+configures single sign-on (Streamlit's ``st.login``, an ``[auth]`` section in
+``.streamlit/secrets.toml``), :func:`sign_in_sso` opens the same kind of session
+for the reviewer whose user name is the e-mail address the provider vouched for.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from review.app import queries
 from review.app.context import SignedIn
 from review.store import Store, repo
+from review.store.models import Reviewer
 
 #: Where the browser session keeps its token (``st.session_state[TOKEN_KEY]``).
 TOKEN_KEY = "auth_token"
@@ -46,6 +50,26 @@ def sign_in(store: Store, username: str, password: str, *, ttl: timedelta | None
     reviewer = repo.authenticate(store, username.strip(), password)
     if reviewer is None:
         return None
+    return _open_session(store, reviewer, ttl, now)
+
+
+def sign_in_sso(store: Store, email: str | None, *, ttl: timedelta | None = None,
+                now: datetime | None = None) -> tuple[str, SignedIn] | None:
+    """Open a session for the reviewer an identity provider vouched for (``st.user.email``).
+
+    The provider proves who the person is; whether they may screen is still the
+    review's own list of reviewers (:func:`review.store.repo.reviewer_for_identity`).
+    From here on the session is the same as after a password sign-in, so expiry,
+    switching a reviewer off and signing out work the same way.
+    """
+    reviewer = repo.reviewer_for_identity(store, email or "")
+    if reviewer is None:
+        return None
+    return _open_session(store, reviewer, ttl, now)
+
+
+def _open_session(store: Store, reviewer: Reviewer, ttl: timedelta | None, now: datetime | None
+                  ) -> tuple[str, SignedIn]:
     now = now or datetime.now(UTC)
     queries.purge_expired_sessions(store, now)  # keep the table to live sessions
     token = secrets.token_urlsafe(32)

@@ -288,6 +288,21 @@ def authenticate(store: Store, username: str, password: str) -> Reviewer | None:
         return r
 
 
+def reviewer_for_identity(store: Store, email: str) -> Reviewer | None:
+    """The active reviewer a single-sign-on identity belongs to: user name = e-mail address.
+
+    Matched without regard to case (identity providers and leads spell addresses
+    differently); the lead creates the reviewer with the address as user name, so
+    nobody gets in just by having an account at the provider.
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    with store.session() as s:
+        return s.scalars(select(Reviewer).where(func.lower(Reviewer.username) == email,
+                                                Reviewer.active.is_(True))).first()
+
+
 def reviewers_frame(store: Store) -> pd.DataFrame:
     with store.session() as s:
         rows = s.execute(select(Reviewer.id, Reviewer.username, Reviewer.display_name,

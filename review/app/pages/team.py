@@ -14,6 +14,7 @@ import streamlit as st
 
 from review.app import queries
 from review.app.context import AppContext
+from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
 from review.store import repo
 
@@ -65,14 +66,20 @@ def _add_reviewer(ctx: AppContext) -> None:
         role = c3.selectbox("Role", ("reviewer", "lead"), key="new_role")
         password = c4.text_input("First password (at least 8 characters)", type="password",
                                  key="new_password")
+        sso = bool(login.sso_providers())
+        if sso:
+            st.caption("Single sign-on is set up: use the person's e-mail address as user name "
+                       "and they can sign in with their organisation's account; a password is "
+                       "then optional.")
         submitted = st.form_submit_button("Add reviewer", type="primary")
     if submitted:
-        if len(password) < 8:
+        sso_only = sso and "@" in username and not password
+        if len(password) < 8 and not sso_only:
             st.error("A first password needs at least 8 characters.")
             return
         try:
             repo.add_reviewer(ctx.store, username.strip(), display.strip() or username.strip(),
-                              role=role, password=password, actor=ctx.user.username)
+                              role=role, password=password or None, actor=ctx.user.username)
         except repo.RepoError as exc:
             st.error(str(exc))
             return
