@@ -271,9 +271,25 @@ def judge(p: Prepared, i: int, j: int, ts: float, truncated: bool = False) -> Ve
         and author_ok
         and vol != "different"
     )
+    # One abstract printed in two meetings' supplements (presented twice): word for word the
+    # same title by the same authors in the same year. Volumes and pages of two different
+    # journals say nothing then.
+    abstract_twice = (
+        p.conference[i]
+        and p.conference[j]
+        and jc is False
+        and yd == 0
+        and ts >= 99.5
+        and first_au is True
+        and au_share is not None
+        and au_share >= 0.75
+        and len(p.authors[i]) >= 2
+        and len(p.authors[j]) >= 2
+    )
+    same_abstract = same_abstract or abstract_twice
     if pages == "different" and not same_abstract:
         conflicts.append("different page ranges")
-    if vol == "different":
+    if vol == "different" and not abstract_twice:
         conflicts.append("different volumes")
     if yd is not None and yd >= 2:
         conflicts.append(f"years {min(yi, yj)} and {max(yi, yj)}")
@@ -323,6 +339,8 @@ def judge(p: Prepared, i: int, j: int, ts: float, truncated: bool = False) -> Ve
             return verdict(MAYBE, "same title; authors missing and little else to compare")
         if yd == 1 and support < 2:
             return verdict(MAYBE, "same title; years one apart")
+        if abstract_twice:
+            return verdict(DUPLICATE, "same meeting abstract in two supplements")
         if venue_differs:
             return verdict(MAYBE, "same title; different journals")
         how = "same title" if ts >= 99.5 else "near-identical title"

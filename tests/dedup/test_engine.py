@@ -289,3 +289,39 @@ def test_same_long_abstract_and_authors_outweigh_a_reworded_title() -> None:
     result = find_duplicates(pd.DataFrame(rows))
     assert _same_cluster(result, "en", "tr")
     assert not _same_cluster(result, "tr", "other")
+
+
+MEETING_TITLE = ("Peer mentoring reduces loneliness in adolescents with long-term conditions: "
+                 "a multicentre randomised trial")
+MEETING_AUTHORS = "Okafor, C. and Lindqvist, M. and Haddad, L. and Varga, Z."
+
+
+def test_one_abstract_printed_in_two_meetings_supplements_is_one_record() -> None:
+    """Presented at two meetings: word-for-word title, same authors and year, two supplements."""
+    first = _record("a", MEETING_TITLE, author=MEETING_AUTHORS, journal="Archives of Disease "
+                    "in Childhood", volume="104", number="Suppl 2", pages="A112")
+    second = _record("b", MEETING_TITLE, author=MEETING_AUTHORS, journal="Journal of "
+                     "Adolescent Health", volume="66", number="2 Suppl", pages="S45-S46")
+    result = find_duplicates(pd.DataFrame([first, second]))
+    assert _same_cluster(result, "a", "b")
+    assert "two supplements" in _pair(result, "a", "b")["reason"]
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"year": 2019}, "another year: a later, updated abstract"),
+        ({"author": "Brennan, S. and Costa, R."}, "other authors"),
+        ({"number": "3", "pages": "301-309"}, "a full article, not a second abstract"),
+        ({"title": MEETING_TITLE.replace("multicentre", "pilot")}, "a different title"),
+    ],
+)
+def test_meeting_abstracts_that_differ_in_anything_else_stay_apart(change: dict, why: str
+                                                                   ) -> None:
+    first = _record("a", MEETING_TITLE, author=MEETING_AUTHORS, journal="Archives of Disease "
+                    "in Childhood", volume="104", number="Suppl 2", pages="A112")
+    second = _record("b", MEETING_TITLE, author=MEETING_AUTHORS, journal="Journal of "
+                     "Adolescent Health", volume="66", number="2 Suppl", pages="S45-S46")
+    second.update(change)
+    result = find_duplicates(pd.DataFrame([first, second]))
+    assert not _same_cluster(result, "a", "b"), why
