@@ -17,7 +17,6 @@ only ever see values that passed their form.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,10 @@ from sqlalchemy import select
 
 from review.app import fulltext_ops
 from review.extraction import Form, FormLibrary, load_forms, validate_values
+from review.extraction.forms import find_forms_dir
 from review.store import Store, repo
 from review.store.models import Extraction, Study, utcnow
 
-FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
 DRAFT, SUBMITTED, FINAL, CONSENSUS = "draft", "submitted", "final", "consensus"
 COLUMNS = ["extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status",
            "values", "updated_at"]
@@ -41,16 +40,12 @@ class ExtractionError(ValueError):
 
 
 def forms_dir(settings: Mapping[str, Any] | None = None) -> Path:
-    """Where the review's forms are: $REVIEW_FORMS_DIR, the ``extraction_forms_dir`` setting,
-    ``./extraction_forms``, else the copy beside this package (the shipped forms)."""
-    candidates = [os.environ.get(FORMS_DIR_ENV), (settings or {}).get("extraction_forms_dir"),
-                  Path.cwd() / "extraction_forms",
-                  Path(__file__).resolve().parents[2] / "extraction_forms"]
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    raise ExtractionError("no folder of extraction forms: set REVIEW_FORMS_DIR or the "
-                          "'extraction_forms_dir' setting")
+    """Where the review's forms are (:func:`review.extraction.forms.find_forms_dir`)."""
+    folder = find_forms_dir((settings or {}).get("extraction_forms_dir"))
+    if folder is None:
+        raise ExtractionError("no folder of extraction forms: set REVIEW_FORMS_DIR or the "
+                              "'extraction_forms_dir' setting")
+    return folder
 
 
 def library(settings: Mapping[str, Any] | None = None) -> FormLibrary:

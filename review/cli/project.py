@@ -20,9 +20,6 @@ from review.cli.app import DbOption, app, console, fail
 from review.store import StoreError, open_store, repo
 from review.store.models import ROLES, SOURCE_KINDS
 
-#: Above this many records an import shows a progress bar.
-PROGRESS_THRESHOLD = 3000
-
 
 def open_review(db: str | None, create: bool = False):
     """The review at ``--db``, or a clean exit with the reason it cannot be opened."""

@@ -80,14 +80,29 @@ EFFECT_MEASURES: Mapping[str, str] = {
 CODEBOOK_FILE = "codebook.yaml"
 
 
-def default_forms_dir() -> Path:
-    """The review's forms: ``$REVIEW_FORMS_DIR``, else the project's ``extraction_forms/``.
+FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
+_SHIPPED_FORMS = Path(__file__).resolve().parents[2] / "extraction_forms"
 
-    A team edits the YAML files there, so the folder lives beside the code rather
-    than inside the installed package.
+
+def find_forms_dir(setting: str | os.PathLike[str] | None = None) -> Path | None:
+    """The review's forms folder: ``$REVIEW_FORMS_DIR``, the review's
+    ``extraction_forms_dir`` setting, ``./extraction_forms``, else the shipped forms.
+
+    A team edits the YAML files, so the folder lives beside their work rather than
+    inside the installed package; the first of these that exists wins, and every
+    shell (CLI, app, report) asks here so they all read the same forms.
     """
-    env = os.environ.get("REVIEW_FORMS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "extraction_forms"
+    for candidate in (os.environ.get(FORMS_DIR_ENV), setting, Path.cwd() / "extraction_forms",
+                      _SHIPPED_FORMS):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def default_forms_dir() -> Path:
+    """:func:`find_forms_dir` without a review setting; the shipped folder's path if none exists."""
+    return find_forms_dir() or _SHIPPED_FORMS
+
 
 HISTORY_DIR = "history"
 _HISTORY_NAME = re.compile(r"^(?P<id>[a-z][a-z0-9_]*)-v(?P<version>[1-9][0-9]*)$")

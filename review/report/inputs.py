@@ -22,8 +22,7 @@ counts agree with each other:
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,6 @@ EXTRACTION_COLUMNS: tuple[str, ...] = (
     "extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status", "values",
     "updated_at",
 )
-FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
 
 
 def _blank(value: Any) -> bool:
@@ -300,16 +298,10 @@ def extractions_frame(store: Store, status: Sequence[str] = COUNTING_STATUSES, *
 
 
 def forms_dir(store: Store | None = None) -> Path | None:
-    """Where the review's forms (and codebook) are: $REVIEW_FORMS_DIR, the review's
-    ``extraction_forms_dir`` setting, ``./extraction_forms``, else the shipped forms."""
-    setting = repo.get_settings(store).get("extraction_forms_dir") if store else None
-    candidates: Iterable[Any] = (os.environ.get(FORMS_DIR_ENV), setting,
-                                 Path.cwd() / "extraction_forms",
-                                 Path(__file__).resolve().parents[2] / "extraction_forms")
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    return None
+    """Where the review's forms and codebook are (see ``find_forms_dir``)."""
+    from review.extraction.forms import find_forms_dir
+
+    return find_forms_dir(repo.get_settings(store).get("extraction_forms_dir") if store else None)
 
 
 def codebook_for(store: Store | None = None):
