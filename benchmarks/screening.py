@@ -75,7 +75,7 @@ def latency(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", default="1,2,3")
-    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--sizes", default="10000,100000", help="latency runs ('' to skip)")
     ap.add_argument("--skip-sets", action="store_true")
     args = ap.parse_args()
     if not args.skip_sets:
@@ -98,7 +98,9 @@ def main() -> None:
               f"{np.mean([p[1] for p in ASREVIEW.values()]):.3f})")
         met = (res["stop_recall"] >= 0.95).mean()
         print(f"stopping rule met the 95% recall target in {met:.0%} of {len(res)} runs")
-    print(latency([int(s) for s in args.sizes.split(",")]).to_string(index=False))
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if sizes:
+        print(latency(sizes).to_string(index=False))
 
 
 if __name__ == "__main__":
