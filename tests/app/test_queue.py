@@ -146,3 +146,28 @@ def test_the_ranking_is_refreshed_in_the_background_and_then_used(small) -> None
     release.set()
     thread.join(10)
     assert queue.next_record(store, ana).record_id == small.records[-1]
+
+
+def test_the_app_refits_the_real_ranker_in_a_helper_process(small) -> None:
+    """The default path: the review's own ranker, run in the helper process, stores a run the
+    queue then follows (the include's topic first)."""
+    from review.app import helpers
+
+    store, ana, ben = small.store, small.ids["ana"], small.ids["ben"]
+    # Records cycle through six interventions; Ana includes a mentoring record and excludes a
+    # family-support one, so mentoring records should now lead the queue.
+    decide(store, small.records[0], ana, "include")   # mentoring
+    decide(store, small.records[2], ana, "exclude")   # family support
+    try:
+        thread = queue.maybe_refresh(store, min_interval=0)
+        assert thread is not None
+        thread.join(120)
+        assert not thread.is_alive()
+    finally:
+        helpers.shutdown()
+    with store.session() as s:
+        run = s.query(RankingRun).order_by(RankingRun.id.desc()).first()
+        assert run is not None and run.n_labelled == 2 and "SVM" in run.model
+    first = queue.next_record(store, ben).record_id
+    titles = repo.records_frame(store).set_index("record_id")["title"]
+    assert "mentoring" in titles[first]
