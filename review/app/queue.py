@@ -365,15 +365,6 @@ def labelled_since_last_run(store: Store, stage: str = STAGE) -> tuple[int, int 
     return n_now, (None if run is None else int(run[0]))
 
 
-def _default_ranker() -> Callable[[Store], Any] | None:
-    """The ranking stage's "rank this review and store the run" function, if it is installed."""
-    try:
-        from review.screening import store_rank
-    except ImportError:
-        return None
-    return store_rank
-
-
 def _rank_in_worker(url: str) -> None:
     """Runs in the ranking helper process, which keeps the review's features between refits."""
     from review.app.helpers import worker_store
@@ -420,13 +411,9 @@ def maybe_refresh(store: Store, stage: str = STAGE, *, every: int = REFRESH_EVER
     Called after each decision; it looks at the database at most once per
     ``min_interval`` seconds per process (counting labelled records reads the
     whole decision table). Returns the thread it started (tests join it), or
-    None when no refresh was due, one is already running in this process, or
-    no ranker is installed.
+    None when no refresh was due or one is already running in this process.
     """
-    if ranker is None:
-        if _default_ranker() is None:
-            return None
-        ranker = _in_helper
+    ranker = ranker or _in_helper
     with _refresh_lock:
         running = _refreshing.get(store.url)
         if running is not None and running.is_alive():
