@@ -228,6 +228,17 @@ def browser_path(db: str, iterations: int) -> dict[str, list[float]]:
             "pointerdown → record shown (browser clock)": inpage}
 
 
+def timing_table(title: str, label: str, series: dict[str, list[float]], digits: int) -> Table:
+    """Median, 95th percentile and maximum of each named series of timings (ms)."""
+    table = Table(title=title)
+    for col in (label, "median", "p95", "max"):
+        table.add_column(col, justify="left" if col == label else "right")
+    for name, values in series.items():
+        table.add_row(name, *(f"{v:.{digits}f}" for v in
+                              (statistics.median(values), pct(values, 95), max(values))))
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=50_000)
@@ -245,31 +256,21 @@ def main() -> None:
     console.print(f"built {args.records:,} records ({args.decided:,} decided) on "
                   f"{store.engine.dialect.name} in {time.perf_counter() - t:.1f} s")
     steps = server_path(store, ids["ana"], args.iterations, args.per_record)
-    table = Table(title=f"Decision → next record ready, server path, {args.records:,} records, "
-                        f"{store.engine.dialect.name}, {args.iterations} clicks (ms)")
-    for col in ("step", "median", "p95", "max"):
-        table.add_column(col, justify="left" if col == "step" else "right")
-    for key, values in steps.items():
-        table.add_row(key, f"{statistics.median(values):.1f}", f"{pct(values, 95):.1f}",
-                      f"{max(values):.1f}")
-    for key, values in summary_costs(store, args.per_record).items():
-        table.add_row(f"(background) {key}", f"{statistics.median(values):.1f}",
-                      f"{pct(values, 95):.1f}", f"{max(values):.1f}")
-    console.print(table)
+    background = {f"(background) {k}": v
+                  for k, v in summary_costs(store, args.per_record).items()}
+    console.print(timing_table(
+        f"Decision → next record ready, server path, {args.records:,} records, "
+        f"{store.engine.dialect.name}, {args.iterations} clicks (ms)",
+        "step", {**steps, **background}, digits=1))
     if args.browser:
         if not Path("/usr/bin/chromium").exists():
             console.print("[yellow]no /usr/bin/chromium: browser path skipped[/]")
         else:
             series = browser_path(store.url if args.db else db, args.browser_iterations)
             n = len(next(iter(series.values())))
-            bt = Table(title=f"Click → next record on screen, Chromium + Streamlit, "
-                             f"{args.records:,} records, {n} clicks (ms)")
-            for col in ("clock", "median", "p95", "max"):
-                bt.add_column(col, justify="left" if col == "clock" else "right")
-            for name, times in series.items():
-                bt.add_row(name, f"{statistics.median(times):.0f}", f"{pct(times, 95):.0f}",
-                           f"{max(times):.0f}")
-            console.print(bt)
+            console.print(timing_table(
+                f"Click → next record on screen, Chromium + Streamlit, {args.records:,} "
+                f"records, {n} clicks (ms)", "clock", series, digits=0))
     store.close()
 
 
