@@ -199,13 +199,10 @@ def _team_progress(ctx: AppContext) -> None:
             st.caption("Estimated recall: being computed in the background; it appears here "
                        "in a few seconds.")
         elif est.recall is None:
-            st.caption(f"Estimated recall: not yet known — {escape_markdown(est.advice)}")
-        else:
-            low = f", at least {est.recall_low:.0%}" if est.recall_low is not None else ""
-            basis = "" if est.guaranteed else " (indicative: ranked order, not a random sample)"
-            text = (f"Estimated recall **{est.recall:.0%}**{low}; target {target:.0%}{basis}. "
-                    f"{escape_markdown(est.advice)}")
-            (st.success if est.stop else st.info)(text, icon=":material/query_stats:")
+            st.caption(escape_markdown(est.advice))
+        else:  # the estimate, its lower bound and the next step: review.screening.stopping
+            (st.success if est.stop else st.info)(escape_markdown(est.advice),
+                                                  icon=":material/query_stats:")
 
 
 def _record_card(ctx: AppContext, record: dict[str, Any]) -> None:
