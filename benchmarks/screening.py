@@ -127,12 +127,12 @@ def report(out: Path) -> None:
             table = g.round(3)
             if peer is not None:
                 p = peer.groupby("set")[["wss95", "recall10", "atd"]].mean()
-                table = table.join(p.round(3), rsuffix=" ASReview")
+                table = table.join(p.round(3).add_suffix(" ASReview"))
                 table["WSS@95 difference"] = (g["wss95"] - p["wss95"]).round(3)
             table.loc["mean"] = table.mean().round(3)
             print(f"\n## Ranking: model {model}, keywords {'used' if kw else 'dropped'}"
                   " (mean of seeds)")
-            print(table.to_markdown())
+            print(table.to_string())
     print("\n## Stopping rules (default model, keywords used; every run, seeds pooled)")
     main = ours[(ours["model"] == ours["model"].iloc[0]) & ours["keywords"]]
     rows = []
@@ -143,12 +143,12 @@ def report(out: Path) -> None:
                      "oracle share": part["oracle_share"].mean(),
                      "random draws": part["random_draws"].mean()})
     per_set = pd.DataFrame(rows)
-    print(per_set.round(3).to_markdown(index=False))
+    print(per_set.round(3).to_string(index=False))
     overall = per_set.groupby("rule")[["target reached", "mean share at stop", "oracle share"]]
-    print(overall.mean().round(3).to_markdown())
+    print(overall.mean().round(3).to_string())
     if (out / "latency.csv").exists():
         print("\n## Model update + re-rank\n")
-        print(pd.read_csv(out / "latency.csv").to_markdown(index=False))
+        print(pd.read_csv(out / "latency.csv").to_string(index=False))
     print("\nmedian update (ms) per set:",
           rank.groupby("set")["update_ms_median"].median().round(1).to_dict())
 

@@ -207,3 +207,23 @@ def test_random_sampling_phase_hands_out_a_fixed_random_order(sqlite_store):
     assert order(first["run_id"]) == order(second["run_id"])  # the same random sequence
     labels = [int(r % 2 == 1) for r in order(first["run_id"])]  # odd ids are relevant here
     assert labels[:10] != sorted(labels, reverse=True)[:10]  # not the model's relevant-first
+
+
+def test_the_leads_model_choice_is_used_for_the_ranking(sqlite_store):
+    from review.screening import store_rank
+    from review.screening.components import MODELS, available_models
+
+    names = [name for name, _ in available_models()]
+    assert names[0] == "svm" and set(names) == set(MODELS)
+    df = _review(8)
+    repo.add_source(sqlite_store, name="Scopus", kind="database", file_name="s.csv",
+                    file_format="csv", sha256="e" * 64,
+                    records=[{"title": t, "abstract": a} for t, a in
+                             zip(df["title"], df["abstract"], strict=True)])
+    ids = repo.records_frame(sqlite_store)["record_id"].astype(int).tolist()
+    ana = repo.add_reviewer(sqlite_store, "ana", password="x")
+    for rid, label in ((ids[0], "include"), (ids[1], "exclude")):
+        repo.add_decision(sqlite_store, record_id=rid, reviewer_id=ana,
+                          stage="title_abstract", label=label)
+    repo.set_setting(sqlite_store, "ranking_model", "nb")
+    assert store_rank(sqlite_store)["model"] == MODELS["nb"].description
