@@ -255,9 +255,9 @@ def test_recall_low_is_the_scipy_bound_when_sampling():
 
 
 def test_knee_slope_ratio_by_hand():
-    # 10 relevant in the first 20, then 1 in the next 100: knee at 20 (farthest above the chord)
-    labels = [1, 0] * 10 + [0] * 50 + [1] + [0] * 49
-    assert knee_slope_ratio(labels) == pytest.approx((10 / 20) / ((11 - 10 + 1) / (120 - 20)))
+    # 10 relevant first, then 1 in the next 110: the knee (farthest above the chord) is at 10
+    labels = [1] * 10 + [0] * 60 + [1] + [0] * 49
+    assert knee_slope_ratio(labels) == pytest.approx((10 / 10) / ((11 - 10 + 1) / (120 - 10)))
     assert knee_threshold(11) == 145 and knee_threshold(400) == 6
 
 
