@@ -354,9 +354,19 @@ def add_decision(store: Store, *, record_id: int, reviewer_id: int, stage: str, 
     """Append a decision (and its audit row) in one transaction; returns its id.
 
     A repeated ``request_id`` (a retried click) returns the first decision's id
-    instead of writing it twice.
+    instead of writing it twice. A decision that meets a busy SQLite file (a
+    long import or backup elsewhere) is tried again, and past the last try
+    raises :class:`~review.store.db.StoreBusyError` with a message for the
+    reviewer, never a raw "database is locked".
     """
     _check(stage, label)
+    return retry_busy(lambda: _add_decision(store, record_id, reviewer_id, stage, label,
+                                            reason, note, request_id, actor))
+
+
+def _add_decision(store: Store, record_id: int, reviewer_id: int, stage: str, label: str,
+                  reason: str | None, note: str | None, request_id: str | None,
+                  actor: str | None) -> int:
     try:
         with store.session() as s:
             d = Decision(record_id=record_id, reviewer_id=reviewer_id, stage=stage, label=label,
@@ -394,6 +404,12 @@ def add_resolution(store: Store, *, record_id: int, stage: str, label: str, reso
                    reason: str | None = None, note: str | None = None,
                    actor: str | None = None) -> int:
     _check(stage, label)
+    return retry_busy(lambda: _add_resolution(store, record_id, stage, label, resolved_by,
+                                              reason, note, actor))
+
+
+def _add_resolution(store: Store, record_id: int, stage: str, label: str, resolved_by: int,
+                    reason: str | None, note: str | None, actor: str | None) -> int:
     with store.session() as s:
         r = Resolution(record_id=record_id, stage=stage, label=label, reason=reason, note=note,
                        resolved_by=resolved_by)
