@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from review.app import auth
 from review.cli import app
 from review.integrity import check_review
+from review.store import accounts as auth
 from review.store import open_store, repo
 from review.store.backup import BackupError, backup, restore
 from review.store.models import Report
