@@ -35,14 +35,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--every", type=float, default=0.25, help="seconds between decisions")
+    ap.add_argument("--ris", type=Path, default=None,
+                    help="the generated file to import (made here if missing; reused if not)")
     args = ap.parse_args()
 
     from review.store import open_store, repo
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        ris = tmpdir / "big.ris"
-        generate(ris, args.records)
+        ris = args.ris or tmpdir / "big.ris"
+        if not ris.exists():
+            generate(ris, args.records)
         db = tmpdir / "review.db"
         store = open_store(db)
         repo.add_source(store, name="Seed", kind="database", file_name="seed.ris",
@@ -73,13 +76,13 @@ def main() -> None:
         err = proc.stderr.read().decode() if proc.stderr else ""
         imported = repo.count_records(store) - 5000
         store.close()
+    for f in sorted(set(failures))[:3]:
+        print("  failure:", f.splitlines()[0])
     print("\n| records | import wall (s) | imported | decisions | median wait (s) | "
           "max wait (s) | failed |")
     print("|---|---|---|---|---|---|---|")
     print(f"| {args.records:,} | {wall:.1f} | {imported:,} | {len(waits)} | "
           f"{statistics.median(waits):.3f} | {max(waits):.3f} | {len(failures)} |")
-    for f in failures[:3]:
-        print("  failure:", f)
     if proc.returncode:
         print("  import exit", proc.returncode, err[-300:])
 
