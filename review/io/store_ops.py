@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from review.records import FIELDS
-from review.stages import current_decisions
+from review.stages import STAGES, current_decisions
 from review.store import Store, repo
 
 #: Export formats offered per table (RIS only makes sense for records).
@@ -98,7 +98,7 @@ def decisions_for_export(store: Store) -> pd.DataFrame:
     names = repo.reviewers_frame(store).set_index("reviewer_id")["username"]
     titles = repo.records_frame(store, columns=["title"]).set_index("record_id")["title"]
     frames = []
-    for stage in ("title_abstract", "full_text"):
+    for stage in STAGES:
         d = repo.decisions_frame(store, stage)
         if d.empty:
             continue

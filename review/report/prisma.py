@@ -230,7 +230,7 @@ def inputs_from_store(store) -> PrismaInputs:
     """Read the tables :func:`prisma_counts` needs from a review."""
     from sqlalchemy import select
 
-    from review.stages import current_decisions
+    from review.stages import Stage, current_decisions
     from review.store import repo
     from review.store.models import Report, Reviewer
 
@@ -239,7 +239,7 @@ def inputs_from_store(store) -> PrismaInputs:
     kind_of = dict(zip(sources["source_id"], sources["kind"], strict=True))
     recs = recs.assign(source_name=recs["source"],
                        source_kind=[kind_of[s] for s in recs["source_id"]])
-    ta_dec = repo.decisions_frame(store, "title_abstract")
+    ta_dec = repo.decisions_frame(store, Stage.TITLE_ABSTRACT)
     with store.session() as s:
         automation = set(s.scalars(select(Reviewer.id).where(Reviewer.role == "automation")))
         reports = pd.DataFrame(s.execute(select(Report.record_id, Report.retrieval,
@@ -251,7 +251,7 @@ def inputs_from_store(store) -> PrismaInputs:
     return PrismaInputs(
         records=recs[["record_id", "canonical_id", "source_name", "source_kind"]],
         sources=sources[["name", "kind", "records"]],
-        ta=repo.outcomes(store, "title_abstract"), ft=repo.outcomes(store, "full_text"),
+        ta=repo.outcomes(store, Stage.TITLE_ABSTRACT), ft=repo.outcomes(store, Stage.FULL_TEXT),
         reports=reports, ta_automation=ta_auto,
         previous_studies=int(settings.get("previous_studies") or 0),
         previous_reports=int(settings.get("previous_reports") or 0))
