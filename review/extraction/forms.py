@@ -216,9 +216,6 @@ class Form:
                 return f
         raise KeyError(field_id)
 
-    def field_ids(self) -> tuple[str, ...]:
-        return tuple(f.id for f in self.fields)
-
     @property
     def key(self) -> tuple[str, int]:
         return (self.id, self.version)

@@ -101,10 +101,6 @@ def set_setting(store: Store, key: str, value: Any, actor: str | None = None) ->
 
 # --- sources and records ----------------------------------------------------------------------
 
-def find_source_by_sha(store: Store, sha256: str) -> Source | None:
-    with store.session() as s:
-        return s.scalars(select(Source).where(Source.sha256 == sha256)).first()
-
 
 def _record_row(rec: dict[str, Any], source_id: int, position: int) -> dict[str, Any]:
     row = {f: rec.get(f) for f in FIELDS}
@@ -234,12 +230,6 @@ def unlink_duplicate(store: Store, link_id: int, actor: str | None = None) -> No
         link.undone_at, link.undone_by = utcnow(), actor
         audit(s, actor, "unlink_duplicate", "duplicate_link", link_id,
               record_id=link.record_id, canonical_id=link.canonical_id)
-
-
-def canonical_ids(s: Session) -> list[int]:
-    """Ids of the records that are not linked as a duplicate of another."""
-    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
-    return list(s.scalars(select(Record.id).where(Record.id.not_in(linked)).order_by(Record.id)))
 
 
 # --- reviewers --------------------------------------------------------------------------------
