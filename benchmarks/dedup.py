@@ -36,7 +36,11 @@ sys.path.insert(0, str(ROOT))
 from review.dedup.evaluate import pairwise_scores  # noqa: E402
 from review.dedup.synthetic import generate  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "dedup"
+#: The shared labelled sets: beside the checkout, or one level up for a worktree.
+DATA = next(
+    (d for d in (ROOT.parent / "shared" / "data" / "dedup", ROOT.parents[1] / "shared" / "data" / "dedup") if d.exists()),
+    ROOT.parent / "shared" / "data" / "dedup",
+)
 DEFAULT_PEER = Path("/tmp/venv-bibdedupe/bin/python")
 
 #: Runs this project's engine on one CSV in a fresh interpreter; prints one JSON line.
