@@ -38,7 +38,14 @@ from review.dedup.synthetic import generate  # noqa: E402
 
 #: The shared labelled sets: beside the checkout, or one level up for a worktree.
 DATA = next(
-    (d for d in (ROOT.parent / "shared" / "data" / "dedup", ROOT.parents[1] / "shared" / "data" / "dedup") if d.exists()),
+    (
+        d
+        for d in (
+            ROOT.parent / "shared" / "data" / "dedup",
+            ROOT.parents[1] / "shared" / "data" / "dedup",
+        )
+        if d.exists()
+    ),
     ROOT.parent / "shared" / "data" / "dedup",
 )
 DEFAULT_PEER = Path("/tmp/venv-bibdedupe/bin/python")

@@ -100,7 +100,9 @@ def find_duplicates(df: pd.DataFrame, progress: bool = False) -> DedupResult:
         step("clustering", max(n, 1))
 
         t0 = time.perf_counter()
-        clustering = consistent_clusters(n, scored, lambda i, j: judge_one(prepared, evidence, i, j))
+        clustering = consistent_clusters(
+            n, scored, lambda i, j: judge_one(prepared, evidence, i, j)
+        )
         timings["cluster"] = time.perf_counter() - t0
         step("done", max(n, 1))
 
