@@ -130,7 +130,8 @@ def venue_dois(p: Prepared) -> frozenset[str]:
         if len(titles) < 2:
             continue
         base = titles[0]
-        if any(fuzz.ratio(base, t) < VENUE_DOI_TITLE for t in titles[1:]):
+        # token sets: a dropped subtitle or moved words leave one title, not two
+        if any(fuzz.token_set_ratio(base, t) < VENUE_DOI_TITLE for t in titles[1:]):
             venue.add(d)
     return frozenset(venue)
 

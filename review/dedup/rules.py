@@ -297,7 +297,8 @@ class Facts:
         if self.marks and not (self.full_citation and self.author_ok and self.ts >= 90):
             out.append(self.marks)
         same_abstract = self.same_abstract_meeting or self.abstract_twice
-        if self.pages == "different" and not same_abstract:
+        # meeting abstracts' 'pages' may be abstract numbers; two full page ranges are pages
+        if self.pages == "different" and (not same_abstract or self.ranged):
             out.append("different page ranges")
         if self.vol == "different" and not self.abstract_twice:
             out.append("different volumes")
@@ -316,9 +317,11 @@ class Facts:
             article_span = self.span_pages[1] if self.conference[0] else self.span_pages[0]
             same_issue = (
                 self.jc is not False
-                and self.vol == "same"
                 and self.yd == 0
-                and self.pages in {"same", "overlap", ""}
+                and (
+                    (self.vol == "same" and self.pages in {"same", "overlap", ""})
+                    or (self.vol != "different" and self.range_end == "same")
+                )
             )
             if not same_issue and not (self.jc is not False and 0 < article_span <= 2):
                 out.append("conference abstract vs journal article")
