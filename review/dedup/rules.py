@@ -190,7 +190,18 @@ class Facts:
     # -- derived views the rules share ---------------------------------------------------------
     @property
     def alike(self) -> bool:
-        return self.has_title and self.ts >= LIMITS.title_near and not self.author_bad
+        """Alike enough that a contradiction leaves a question for a person.
+
+        A generic or recurring title agreeing is no evidence at all, so a
+        contradiction settles such a pair: two items (no maybe-list flood of
+        one editor's monthly editorials).
+        """
+        return (
+            self.has_title
+            and self.ts >= LIMITS.title_near
+            and not self.author_bad
+            and not self.weak_title
+        )
 
     @property
     def same_id(self) -> bool:

@@ -162,8 +162,12 @@ def test_reliable_locator_disagreement_is_maybe_at_best_and_hard() -> None:
     for change in ({"issue_conflict": True}, {"pages": "different"}, {"doi": "different"}):
         v = decide(pair(**change))
         assert v.decision == MAYBE and v.hard, change
+    # a generic title agreeing is no evidence: the contradiction settles it, no maybe-list entry
     end = decide(pair(end_conflict=True, range_end="different", weak_title=True))
-    assert end.hard and end.decision == MAYBE
+    assert end.hard and end.decision == DISTINCT
+    assert "page ranges end apart" in end.reason
+    # the same last-page disagreement under an identifying title: a typo in the end page
+    assert decide(pair(end_conflict=True, range_end="different")).decision == DUPLICATE
     # the same disagreement where the file shows the field to be noise: no contradiction
     assert decide(pair(iss="different", issue_conflict=False)).decision == DUPLICATE
 
