@@ -1,6 +1,6 @@
 """Hand-made hard pairs: the decision a careful reviewer takes on each, and the engine's.
 
-``tests/fixtures/dedup/hard_pairs.csv`` holds 72 cases (pairs and a few triples)
+``tests/fixtures/dedup/hard_pairs.csv`` holds 73 cases (pairs and a few triples)
 written for the classes of issue #14 and the traps the engine already handles:
 recurring editorials and columns, supplement-level DOIs, chains through a soft
 pair, export-fragment volumes, prefixed page ranges, months in the volume field,
