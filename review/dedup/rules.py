@@ -183,6 +183,7 @@ class Facts:
     span_pages: tuple[int, int]
     weak_title: bool  #: generic or recurring: the title alone identifies no item
     short_title: bool  #: fewer than three subject words, but not generic
+    generic_title: bool  #: no subject word at all ('Editorial', 'From the editor')
     recurring: bool
     translated: bool
     bits: float
@@ -192,15 +193,16 @@ class Facts:
     def alike(self) -> bool:
         """Alike enough that a contradiction leaves a question for a person.
 
-        A generic or recurring title agreeing is no evidence at all, so a
-        contradiction settles such a pair: two items (no maybe-list flood of
-        one editor's monthly editorials).
+        A generic title agreeing ('Editorial') is no evidence at all, so a
+        contradiction settles such a pair: two items (no maybe-list flood of one
+        editor's monthly editorials). A subject title seen twice with two page
+        ranges may be a typo: a person looks.
         """
         return (
             self.has_title
             and self.ts >= LIMITS.title_near
             and not self.author_bad
-            and not self.weak_title
+            and not self.generic_title
         )
 
     @property
@@ -406,6 +408,7 @@ def facts(
         span_pages=(si, sj),
         weak_title=bool(ev.weak_title[i] or ev.weak_title[j]),
         short_title=not (p.informative[i] and p.informative[j]),
+        generic_title=bool(p.generic[i] or p.generic[j]),
         recurring=bool(ev.recurring[i] or ev.recurring[j]),
         translated=bool(p.translated[i] or p.translated[j]),
         bits=round(bits, 2),

@@ -58,6 +58,7 @@ def pair(**changes: object) -> Facts:
         span_pages=(0, 0),
         weak_title=False,
         short_title=False,
+        generic_title=False,
         recurring=False,
         translated=False,
         bits=0.0,
@@ -163,11 +164,16 @@ def test_reliable_locator_disagreement_is_maybe_at_best_and_hard() -> None:
         v = decide(pair(**change))
         assert v.decision == MAYBE and v.hard, change
     # a generic title agreeing is no evidence: the contradiction settles it, no maybe-list entry
-    end = decide(pair(end_conflict=True, range_end="different", weak_title=True))
+    end = decide(
+        pair(end_conflict=True, range_end="different", weak_title=True, generic_title=True)
+    )
     assert end.hard and end.decision == DISTINCT
     assert "page ranges end apart" in end.reason
     # the same last-page disagreement under an identifying title: a typo in the end page
     assert decide(pair(end_conflict=True, range_end="different")).decision == DUPLICATE
+    # a subject title that recurs in the file: the contradiction leaves a question
+    recurring = pair(pages="different", weak_title=True, recurring=True)
+    assert decide(recurring).decision == MAYBE
     # the same disagreement where the file shows the field to be noise: no contradiction
     assert decide(pair(iss="different", issue_conflict=False)).decision == DUPLICATE
 
