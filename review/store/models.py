@@ -31,10 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from review.stages import Stage
+
 #: Where a source came from, as PRISMA 2020 splits identification.
 SOURCE_KINDS = ("database", "register", "website", "organisation", "citation", "other")
 #: The screening stages a decision belongs to.
-STAGES = ("title_abstract", "full_text")
+STAGES = tuple(s.value for s in Stage)
 #: What a reviewer can say about a record; ``retracted`` is how "undo" is appended.
 LABELS = ("include", "exclude", "maybe", "retracted")
 ROLES = ("lead", "reviewer", "automation")
@@ -74,8 +76,18 @@ class Source(Base):
     missing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: Set when the file was imported again on purpose (``--force``): the source it repeats.
+    repeat_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     records: Mapped[list[Record]] = relationship(back_populates="source")
+
+    __table_args__ = (
+        # One first import per file: two imports of the same file racing each other
+        # cannot both land (the check before the insert alone is not atomic).
+        Index("uq_source_sha256_first", "sha256", unique=True,
+              sqlite_where=text("repeat_of IS NULL"),
+              postgresql_where=text("repeat_of IS NULL")),
+    )
 
 
 class Record(Base):
@@ -236,7 +248,7 @@ class RankingRun(Base):
 
     __tablename__ = "ranking_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(20), default="title_abstract")
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.TITLE_ABSTRACT.value)
     model: Mapped[str] = mapped_column(String(100))
     n_labelled: Mapped[int] = mapped_column(Integer)
     n_relevant: Mapped[int] = mapped_column(Integer)
