@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review.cli.project",
         "Build the bundled demo review (synthetic records) and optionally open the app on it.",
     ),
+    "app": (
+        "review.cli.project",
+        "Open the screening app on a review (the same database rule as every command).",
+    ),
     "forms": (
         "review.cli.extraction",
         "Load and validate every extraction form and the codebook; list them with their versions.",
