@@ -255,7 +255,7 @@ def demo(
         # held up the next record by 100-300 ms on a big review)
         cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
                str(port), "--browser.gatherUsageStats", "false",
-               "--runner.postScriptGC", "false", "--client.toolbarMode", "viewer", "--", "--db",
+               "--runner.postScriptGC", "false", "--client.toolbarMode", "minimal", "--", "--db",
                str(path.resolve()) if sqlite_file else db]
         console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
         raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))

@@ -258,10 +258,20 @@ def _search(store: Store, terms: list[Term]):
 
 # --- where each record stands -----------------------------------------------------------------
 
-def _current(stage: str):
-    """Subquery: every reviewer's standing (non-retracted) decision per record at ``stage``."""
-    latest = (select(func.max(Decision.id).label("id")).where(Decision.stage == stage)
-              .group_by(Decision.record_id, Decision.reviewer_id).subquery())
+def _current(stage: str, *, reviewer_id: int | None = None,
+             record_ids: list[int] | None = None):
+    """Subquery: every reviewer's standing (non-retracted) decision per record at ``stage``.
+
+    ``reviewer_id`` / ``record_ids`` narrow it before grouping (the indexes on
+    reviewer and record make that cheap), so one reviewer's view or one page
+    never groups the whole decision table.
+    """
+    latest = select(func.max(Decision.id).label("id")).where(Decision.stage == stage)
+    if reviewer_id is not None:
+        latest = latest.where(Decision.reviewer_id == reviewer_id)
+    if record_ids is not None:
+        latest = latest.where(Decision.record_id.in_(record_ids))
+    latest = latest.group_by(Decision.record_id, Decision.reviewer_id).subquery()
     d = aliased(Decision)
     return (select(d.record_id, d.reviewer_id, d.label, d.reason)
             .join(latest, latest.c.id == d.id).where(d.label != "retracted").subquery("cur"))
@@ -271,35 +281,48 @@ def automation_ids(s: Session) -> list[int]:
     return [int(i) for i in s.scalars(select(Reviewer.id).where(Reviewer.role == "automation"))]
 
 
-def _outcome(stage: str, per_record: int, automation: list[int]):
-    """Subquery: record_id, final label (or NULL), conflict flag.
+def _outcome(stage: str, per_record: int, automation: list[int],
+             record_ids: list[int] | None = None):
+    """Subquery: record_id, final label (or NULL), conflict flag (1/0).
 
     The same rule as :func:`review.stages.stage_outcomes` (the tests compare
-    the two on random histories), computed in the database.
+    the two on random histories), computed in the database: records with a
+    standing decision, their latest resolution joined on; then the (few)
+    records resolved without any standing decision.
     """
-    cur = _current(stage)
+    cur = _current(stage, record_ids=record_ids)
     auto = (case((cur.c.reviewer_id.in_(automation), cur.c.label), else_=None)
             if automation else literal_column("NULL"))
     per = (select(cur.c.record_id, func.count().label("n"), func.min(cur.c.label).label("lo"),
                   func.max(cur.c.label).label("hi"), func.max(auto).label("auto"))
            .group_by(cur.c.record_id).subquery("per"))
-    last_res = (select(func.max(Resolution.id).label("id")).where(Resolution.stage == stage)
-                .group_by(Resolution.record_id).subquery())
+    last_res = select(func.max(Resolution.id).label("id")).where(Resolution.stage == stage)
+    if record_ids is not None:
+        last_res = last_res.where(Resolution.record_id.in_(record_ids))
+    last_res = last_res.group_by(Resolution.record_id).subquery()
     res = (select(Resolution.record_id, Resolution.label)
            .join(last_res, last_res.c.id == Resolution.id).subquery("res"))
-    touched = select(per.c.record_id).union(select(res.c.record_id)).subquery("touched")
     final = case((res.c.label.is_not(None), res.c.label),
                  (per.c.auto.is_not(None), per.c.auto),
                  (and_(per.c.n >= per_record, per.c.lo == per.c.hi), per.c.lo),
                  else_=None)
     conflict = and_(res.c.label.is_(None), per.c.auto.is_(None), per.c.n >= per_record,
                     per.c.lo != per.c.hi)
-    return (select(touched.c.record_id, final.label("final"),
-                   case((conflict, 1), else_=0).label("conflict"))
-            .select_from(touched)
-            .outerjoin(per, per.c.record_id == touched.c.record_id)
-            .outerjoin(res, res.c.record_id == touched.c.record_id)
-            .subquery("outcome"))
+    decided = (select(per.c.record_id, final.label("final"),
+                      case((conflict, 1), else_=0).label("conflict"))
+               .select_from(per).outerjoin(res, res.c.record_id == per.c.record_id))
+    # Resolved records without a standing decision (all undone): a per-resolution lookup.
+    d2, d3 = aliased(Decision), aliased(Decision)
+    standing = (select(d2.id).where(d2.record_id == res.c.record_id, d2.stage == stage,
+                                    d2.label != "retracted",
+                                    d2.id == select(func.max(d3.id)).where(
+                                        d3.record_id == d2.record_id,
+                                        d3.reviewer_id == d2.reviewer_id,
+                                        d3.stage == stage).scalar_subquery())
+                .exists())
+    only_resolved = select(res.c.record_id, res.c.label.label("final"),
+                           literal_column("0").label("conflict")).where(~standing)
+    return decided.union_all(only_resolved).subquery("outcome")
 
 
 def _live_link(record_col: Any):
@@ -314,7 +337,11 @@ def latest_ranking_run(s: Session) -> int | None:
 
 def _filtered(store: Store, s: Session, viewer: Viewer, q: RecordQuery,
               settings: dict[str, Any]):
-    """(select of Record.id plus sort columns, order_by list) for ``q``; nothing is run here."""
+    """(the filter as a select of record ids, the same in the list's order) for ``q``.
+
+    Nothing is run here. The first is what counts are made from (no joins
+    that only serve the order); the second is what pages are cut from.
+    """
     me = viewer.reviewer_id
     per_record = int(settings.get("reviewers_per_record", 1))
     stmt = select(Record.id.label("record_id"))
@@ -337,46 +364,50 @@ def _filtered(store: Store, s: Session, viewer: Viewer, q: RecordQuery,
         stmt = stmt.where(exists().where(RecordTag.record_id == Record.id,
                                          RecordTag.tag_id == q.tag_id,
                                          RecordTag.removed_at.is_(None)))
-    if q.my_decision is not None or q.reason is not None or q.reviewer_id is not None:
-        cur = _current(q.stage)
-        if q.my_decision is not None:
-            mine = and_(cur.c.record_id == Record.id, cur.c.reviewer_id == me)
-            if q.my_decision == "undecided":
-                stmt = stmt.where(~exists().select_from(cur).where(mine))
-            else:
-                stmt = stmt.where(exists().select_from(cur).where(
-                    mine, cur.c.label == q.my_decision))
-        if q.reason is not None:
-            who = [] if sees_everyone(viewer, settings) else [cur.c.reviewer_id == me]
-            stmt = stmt.where(exists().select_from(cur).where(
-                cur.c.record_id == Record.id, cur.c.reason == q.reason, *who))
-        if q.reviewer_id is not None:
-            stmt = stmt.where(exists().select_from(cur).where(
-                cur.c.record_id == Record.id, cur.c.reviewer_id == q.reviewer_id))
+    # Uncorrelated IN (sub-select): each grouped subquery runs once, not once per record.
+    if q.my_decision is not None:
+        mine = _current(q.stage, reviewer_id=me)
+        if q.my_decision == "undecided":
+            stmt = stmt.where(Record.id.not_in(select(mine.c.record_id)))
+        else:
+            stmt = stmt.where(Record.id.in_(select(mine.c.record_id)
+                                            .where(mine.c.label == q.my_decision)))
+    if q.reason is not None:
+        cur = _current(q.stage, reviewer_id=None if sees_everyone(viewer, settings) else me)
+        stmt = stmt.where(Record.id.in_(select(cur.c.record_id)
+                                        .where(cur.c.reason == q.reason)))
+    if q.reviewer_id is not None:
+        theirs = _current(q.stage, reviewer_id=q.reviewer_id)
+        stmt = stmt.where(Record.id.in_(select(theirs.c.record_id)))
     if q.final is not None or q.conflict is not None:
+        # Uncorrelated IN / NOT IN: the outcome of every record is computed once per side.
         out = _outcome(q.stage, per_record, automation_ids(s))
-        stmt = stmt.outerjoin(out, out.c.record_id == Record.id)
+        must, must_not = [], []
         if q.final == "none":
-            stmt = stmt.where(out.c.final.is_(None))
+            must_not.append(out.c.final.is_not(None))
         elif q.final is not None:
-            stmt = stmt.where(out.c.final == q.final)
+            must.append(out.c.final == q.final)
         if q.conflict is True:
-            stmt = stmt.where(out.c.conflict == 1)
+            must.append(out.c.conflict == 1)
         elif q.conflict is False:
-            stmt = stmt.where(or_(out.c.conflict.is_(None), out.c.conflict == 0))
-    order: list[Any]
+            must_not.append(out.c.conflict == 1)
+        if must:
+            stmt = stmt.where(Record.id.in_(select(out.c.record_id).where(and_(*must))))
+        if must_not:
+            stmt = stmt.where(Record.id.not_in(select(out.c.record_id).where(or_(*must_not))))
     sort = q.sort
     if sort == "match" and hits is None:
         sort = "relevance"
+    ordered = stmt
     if sort == "match":
         order = [hits.c.match, Record.id]
     elif sort == "relevance":
         run = latest_ranking_run(s)
         if run is None:
             order = [Record.id]
-        else:
+        else:  # the join is for ordering only, so the count runs without it
             rk = aliased(Ranking)
-            stmt = stmt.outerjoin(rk, and_(rk.record_id == Record.id, rk.run_id == run))
+            ordered = stmt.outerjoin(rk, and_(rk.record_id == Record.id, rk.run_id == run))
             order = [case((rk.rank.is_(None), 1), else_=0), rk.rank, Record.id]
     elif sort == "year_desc":
         order = [case((Record.year.is_(None), 1), else_=0), Record.year.desc(), Record.id]
@@ -384,7 +415,7 @@ def _filtered(store: Store, s: Session, viewer: Viewer, q: RecordQuery,
         order = [case((Record.year.is_(None), 1), else_=0), Record.year, Record.id]
     else:
         order = [Record.id]
-    return stmt, order
+    return stmt, ordered.order_by(*order)
 
 
 @dataclass
@@ -406,8 +437,8 @@ def find_record_ids(store: Store, viewer: Viewer, query: RecordQuery,
     """Every record id the query matches, in the list's order (bulk actions act on these)."""
     q = query.checked(viewer, settings)
     with store.session() as s:
-        stmt, order = _filtered(store, s, viewer, q, settings)
-        return [int(r[0]) for r in s.execute(stmt.order_by(*order))]
+        _, ordered = _filtered(store, s, viewer, q, settings)
+        return [int(r[0]) for r in s.execute(ordered)]
 
 
 def count_records(store: Store, viewer: Viewer, query: RecordQuery,
@@ -424,12 +455,11 @@ def find_records(store: Store, viewer: Viewer, query: RecordQuery, settings: dic
     q = query.checked(viewer, settings)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     with store.session() as s:
-        stmt, order = _filtered(store, s, viewer, q, settings)
+        stmt, ordered = _filtered(store, s, viewer, q, settings)
         total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         pages = max(1, -(-total // per_page))
         page = max(0, min(int(page), pages - 1))
-        ids = [int(r[0]) for r in s.execute(stmt.order_by(*order).limit(per_page)
-                                            .offset(page * per_page))]
+        ids = [int(r[0]) for r in s.execute(ordered.limit(per_page).offset(page * per_page))]
     return RecordPage(total=total, page=page, per_page=per_page,
                       rows=page_rows(store, viewer, ids, q.stage, settings))
 
@@ -451,15 +481,14 @@ def page_rows(store: Store, viewer: Viewer, ids: list[int], stage: str,
         recs = {int(r.id): r for r in s.execute(
             select(Record.id, Record.title, Record.authors, Record.year, Source.name)
             .join(Source, Source.id == Record.source_id).where(Record.id.in_(ids)))}
-        cur = _current(stage)
+        cur = _current(stage, record_ids=ids)
         decided = s.execute(select(cur.c.record_id, cur.c.reviewer_id, cur.c.label,
-                                   cur.c.reason).where(cur.c.record_id.in_(ids))).all()
+                                   cur.c.reason)).all()
         finals: dict[int, tuple[Any, int]] = {}
         if everyone:
-            out = _outcome(stage, per_record, automation_ids(s))
+            out = _outcome(stage, per_record, automation_ids(s), record_ids=ids)
             finals = {int(r.record_id): (r.final, int(r.conflict or 0)) for r in s.execute(
-                select(out.c.record_id, out.c.final, out.c.conflict)
-                .where(out.c.record_id.in_(ids)))}
+                select(out.c.record_id, out.c.final, out.c.conflict))}
         tags: dict[int, list[str]] = {}
         for rid, name in s.execute(select(RecordTag.record_id, Tag.name)
                                    .join(Tag, Tag.id == RecordTag.tag_id)
