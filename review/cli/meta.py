@@ -199,9 +199,14 @@ def _print_summary(analysis: OutcomeAnalysis, title: str) -> None:
 def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: str,
                            hksj: bool, time_point: str | None) -> OutcomeAnalysis:
     """One outcome's per-study effects from the review's final extractions, pooled."""
-    from review.app.synthesis_ops import SynthesisInputError, analyse, results_frame, study_effects
     from review.cli.project import open_review
     from review.report.inputs import extractions_frame
+    from review.synthesis.store_ops import (
+        SynthesisInputError,
+        analyse,
+        results_frame,
+        study_effects,
+    )
 
     results = results_frame(extractions_frame(open_review(db)))
     if results.empty or outcome not in set(results["outcome"].dropna()):
