@@ -66,6 +66,8 @@ DUPLICATES = ("hide", "only", "all")
 SORTS = ("relevance", "year_desc", "year_asc", "record", "match")
 #: Labels a reviewer may give when changing a decision (``retracted`` is the undo button's).
 CHANGE_LABELS = ("include", "exclude", "maybe")
+#: At full text a report is included or excluded (as on the Full text page).
+FULL_TEXT_LABELS = ("include", "exclude")
 MAX_PER_PAGE = 200
 MAX_TERMS = 20
 MAX_TERM_CHARS = 80
@@ -562,7 +564,9 @@ def open_record(store: Store, viewer: Viewer, record_id: int, stage: str,
         history = [dict(r._mapping) for r in s.execute(hist.order_by(Decision.id))]
         canonical = s.scalar(select(DuplicateLink.canonical_id).where(
             DuplicateLink.record_id == record_id, DuplicateLink.undone_at.is_(None)))
-        has_report = s.scalar(select(Report.id).where(Report.record_id == record_id))
+        report = s.execute(select(Report.id, Report.retrieval, Report.pdf_path,
+                                  Report.pdf_sha256).where(Report.record_id == record_id)).first()
+        has_report = None if report is None else report.id
         tag_rows = s.execute(select(Tag.id, Tag.name).join(RecordTag, RecordTag.tag_id == Tag.id)
                              .where(RecordTag.record_id == record_id,
                                     RecordTag.removed_at.is_(None)).order_by(Tag.name)).all()
@@ -576,6 +580,9 @@ def open_record(store: Store, viewer: Viewer, record_id: int, stage: str,
     mine = [h for h in history if h["reviewer_id"] == viewer.reviewer_id]
     current = mine[-1] if mine and mine[-1]["label"] != "retracted" else None
     detail.update(history=history, duplicate_of=canonical, has_report=has_report is not None,
+                  retrieval=None if report is None else report.retrieval,
+                  pdf_path=None if report is None else report.pdf_path,
+                  pdf_sha256=None if report is None else report.pdf_sha256,
                   tags=[{"id": int(i), "name": str(n)} for i, n in tag_rows],
                   my_current=current, resolution=resolution)
     return detail
@@ -593,8 +600,10 @@ def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, la
     """
     if stage not in STAGES:
         raise RecordListError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
-    if label not in CHANGE_LABELS:
-        raise RecordListError(f"a decision is one of {', '.join(CHANGE_LABELS)}, not {label!r}")
+    allowed = CHANGE_LABELS if stage == "title_abstract" else FULL_TEXT_LABELS
+    if label not in allowed:
+        raise RecordListError(f"a {stage.replace('_', ' ')} decision is one of "
+                              f"{', '.join(allowed)}, not {label!r}")
     reasons = [str(r) for r in settings.get(f"exclusion_reasons_{stage}") or []]
     reason = (reason or "").strip() or None
     if label != "exclude":
@@ -602,6 +611,8 @@ def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, la
     elif reason is not None and reason not in reasons:
         raise RecordListError(f"{reason!r} is not one of the review's exclusion reasons at "
                               f"{stage.replace('_', ' ')}")
+    elif reason is None and stage == "full_text":  # PRISMA counts excluded reports by reason
+        raise RecordListError("a full-text exclusion needs one of the review's reasons")
     note = (note or "").strip()[:2000] or None
     with store.session() as s:
         if request_id is not None:
@@ -615,9 +626,13 @@ def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, la
         if canonical is not None:
             raise RecordListError(f"record #{record_id} is a duplicate of #{canonical}: "
                                   f"decide on #{canonical}")
-        if stage == "full_text" and s.scalar(
-                select(Report.id).where(Report.record_id == record_id)) is None:
-            raise RecordListError(f"record #{record_id} has not reached full text")
+        if stage == "full_text":
+            retrieval = s.scalar(select(Report.retrieval).where(Report.record_id == record_id))
+            if retrieval is None:
+                raise RecordListError(f"record #{record_id} has not reached full text")
+            if retrieval == "not_retrieved":
+                raise RecordListError(f"record #{record_id}'s full text is marked not "
+                                      "retrieved; attach its PDF or seek it again first")
         old = s.execute(select(Decision.id, Decision.label, Decision.reason)
                         .where(Decision.record_id == record_id, Decision.stage == stage,
                                Decision.reviewer_id == viewer.reviewer_id)

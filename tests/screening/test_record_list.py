@@ -270,6 +270,9 @@ def test_change_decision_appends_audits_and_checks_everything(store: Store) -> N
         rl.change_decision(store, ana, ids[4], "title_abstract", "include", SETTINGS)
     with store.session() as s:
         s.add(Report(record_id=ids[3]))
+    for label, reason in (("maybe", None), ("exclude", None)):  # the full-text rules
+        with pytest.raises(rl.RecordListError):
+            rl.change_decision(store, ana, ids[3], "full_text", label, SETTINGS, reason=reason)
     rl.change_decision(store, ana, ids[3], "full_text", "exclude", SETTINGS,
                        reason="Wrong outcome")
     got = rl.find_record_ids(store, ana, rl.RecordQuery(stage="full_text"), SETTINGS)

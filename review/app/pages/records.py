@@ -27,6 +27,7 @@ from review.io.export import neutralise
 from review.screening import bulk, tags
 from review.screening import record_list as rl
 from review.store import repo
+from review.store.files import read_stored
 
 TITLE = "Records"
 ICON = ":material/list_alt:"
@@ -216,7 +217,13 @@ def _record(ctx: AppContext, record_id: int, stage: str) -> None:
     inc = list(ctx.settings.get("highlight_include") or [])
     exc_ = list(ctx.settings.get("highlight_exclude") or [])
     mine = tags.personal_terms(ctx.store, ctx.user.reviewer_id)
-    left, right = st.columns([3, 2], gap="medium")
+    pdf = _pdf(ctx, rec) if stage == "full_text" else None
+    if pdf is not None:
+        view, left, right = st.columns([5, 3, 2], gap="small")
+        with view:
+            st.pdf(pdf, height=900, key=f"rec_pdf_{record_id}")
+    else:
+        left, right = st.columns([3, 2], gap="medium")
     with left, st.container(border=True):
         st.caption(f"Record #{record_id}" + (f" · DOI {escape_markdown(rec['doi'])}"
                                               if rec.get("doi") else "")
@@ -249,6 +256,20 @@ def _record(ctx: AppContext, record_id: int, stage: str) -> None:
                        help="Review-wide tags the lead defines; anyone can apply them.")
 
 
+def _pdf(ctx: AppContext, rec: dict[str, Any]) -> bytes | None:
+    """The record's full-text PDF, checked against its stored hash, or None (with a note)."""
+    if not rec.get("pdf_path"):
+        if rec.get("has_report"):
+            st.caption("No PDF attached yet: attach one on the Full text page, or import a "
+                       "folder of PDFs there.")
+        return None
+    try:
+        return read_stored(ctx.store, rec["pdf_path"], rec.get("pdf_sha256") or None)
+    except (OSError, ValueError, RuntimeError) as exc:  # missing, changed, no files folder
+        st.warning(f"The PDF could not be read: {escape_markdown(exc)}")
+        return None
+
+
 def _history(rec: dict[str, Any], stage: str) -> None:
     hist = rec["history"]
     if rec.get("resolution"):
@@ -277,8 +298,10 @@ def _decision_buttons(ctx: AppContext, record_id: int, stage: str, rec: dict[str
     b[0].button("Include", key=f"rec_inc_{record_id}", icon=":material/check_circle:",
                 shortcut="I", on_click=_change, args=(ctx, record_id, stage, "include", None),
                 width="stretch")
-    b[1].button("Maybe", key=f"rec_maybe_{record_id}", icon=":material/help:", shortcut="M",
-                on_click=_change, args=(ctx, record_id, stage, "maybe", None), width="stretch")
+    if stage == "title_abstract":  # a full text is included or excluded, never "maybe"
+        b[1].button("Maybe", key=f"rec_maybe_{record_id}", icon=":material/help:",
+                    shortcut="M", on_click=_change,
+                    args=(ctx, record_id, stage, "maybe", None), width="stretch")
     reasons = [str(r) for r in ctx.settings.get(f"exclusion_reasons_{stage}") or []]
     st.caption("Exclude, with the reason (keys 1–9):")
     for i, why in enumerate(reasons):
@@ -286,7 +309,7 @@ def _decision_buttons(ctx: AppContext, record_id: int, stage: str, rec: dict[str
                   icon=":material/cancel:", shortcut=str(i + 1) if i < 9 else None,
                   on_click=_change, args=(ctx, record_id, stage, "exclude", why),
                   width="stretch")
-    if not reasons:
+    if not reasons and stage == "title_abstract":
         st.button("Exclude", key=f"rec_exc_{record_id}", icon=":material/cancel:", shortcut="E",
                   on_click=_change, args=(ctx, record_id, stage, "exclude", None),
                   width="stretch")
