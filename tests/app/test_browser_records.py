@@ -176,3 +176,70 @@ def test_lead_tools_show_progress_and_release_records(served, browser, tmp_path)
             Assignment.reviewer_id == review.ids["ana"])).all()
     assert left == [review.records[0]]
     assert CHROMIUM
+
+
+def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, browser, tmp_path
+                                                                    ) -> None:
+    import io
+    import zipfile
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from review.store.models import Record, Report
+
+    def pdf(*lines: str) -> bytes:
+        """A real one-page PDF with extractable text."""
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            fig = plt.figure(figsize=(8.5, 11))
+            for i, line in enumerate(lines):
+                fig.text(0.05, 0.9 - 0.05 * i, line)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="pdf")
+            plt.close(fig)
+        return buf.getvalue()
+
+    base, review = served
+    rid = review.records[3]
+    with review.store.session() as s:
+        for r in review.records[2:5]:
+            s.add(Report(record_id=r))
+        title = s.get(Record, rid).title
+    archive = tmp_path / "pdfs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("full-text.pdf", pdf(title, "Methods: a randomised trial"))
+        zf.writestr("stray.pdf", pdf("Nothing this review holds"))
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    sign_in(page, base, "lead", "lead-demo")
+    goto(page, base, "lead", "Lead tools")
+    # The uploader states the limit the page enforces.
+    box = page.locator(".st-key-lead_pdfs_0")
+    box.scroll_into_view_if_needed(timeout=30_000)
+    limit = box.get_by_text(re.compile(r"MB"))
+    limit.first.wait_for(timeout=30_000)
+    assert re.search(r"\b500\s?MB", limit.first.inner_text()), limit.first.inner_text()
+    page.locator(".st-key-lead_pdfs_0 input[type=file]").set_input_files(str(archive))
+    wait_idle(page)
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Attached 1 PDFs; 1 not matched.").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.screenshot(path=str(shots_dir(tmp_path) / "lead-pdf-import.png"), full_page=True)
+    with review.store.session() as s:
+        assert s.query(Report).filter(Report.pdf_path.isnot(None)).one().record_id == rid
+    goto(page, base, "records", "Records")
+    page.locator(".st-key-rec_stage").get_by_role("combobox").click()
+    page.get_by_role("option", name="Full text").click()
+    wait_idle(page)
+    wait_count(page, 3)
+    open_record(page, rid)
+    page.locator(f".st-key-rec_pdf_{rid}").wait_for(timeout=60_000)
+    time.sleep(3)  # let the viewer draw the page for the screenshot
+    page.screenshot(path=str(shots_dir(tmp_path) / "records-full-text-pdf.png"), full_page=True)
+    assert page.locator(f".st-key-rec_maybe_{rid}").count() == 0  # no "maybe" at full text
+    page.get_by_text("Exclude, with the reason").click()
+    page.keyboard.press("1")
+    page.get_by_text("your decision is now exclude").wait_for(timeout=30_000)
+    with review.store.session() as s:
+        got = s.execute(select(Decision.stage, Decision.label, Decision.reason)
+                        .where(Decision.record_id == rid)).all()
+    assert [tuple(g) for g in got] == [("full_text", "exclude", "Wrong population")]

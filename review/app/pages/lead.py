@@ -14,7 +14,7 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten
-from review.screening import lead_tools, tags
+from review.screening import lead_tools, pdf_import, tags
 from review.screening.record_list import RecordListError
 
 TITLE = "Lead tools"
@@ -141,6 +141,55 @@ def _tags(ctx: AppContext) -> None:
             st.rerun()
 
 
+#: The largest zip (or set of PDFs) one import takes, in MB; the uploader shows the same number.
+MAX_IMPORT_MB = 500
+
+
+def _pdf_import(ctx: AppContext) -> None:
+    st.subheader("Import full-text PDFs")
+    st.caption("A zip of PDFs, or several PDFs at once. Each is matched to a record that "
+               "reached full text by its DOI, PMID (\"PMID12345678.pdf\") or title; the rest "
+               f"are listed below. Each PDF up to {pdf_import.MAX_PDF_BYTES // 1_048_576} MB, "
+               f"at most {pdf_import.MAX_FILES:,} files.")
+    nonce = st.session_state.setdefault("lead_pdf_nonce", 0)
+    files = st.file_uploader("Zip or PDFs", type=["zip", "pdf"], accept_multiple_files=True,
+                             max_upload_size=MAX_IMPORT_MB, key=f"lead_pdfs_{nonce}")
+    replace = st.checkbox("Replace PDFs already attached", key="lead_pdf_replace")
+    if st.button("Import", key="lead_pdf_go", disabled=not files, icon=":material/upload:"):
+        def entries():
+            for f in files or []:
+                data = f.getvalue()
+                if len(data) > MAX_IMPORT_MB * 1_048_576:  # the same limit, checked here too
+                    yield f.name, None, f"larger than {MAX_IMPORT_MB} MB"
+                elif f.name.lower().endswith(".zip"):
+                    yield from pdf_import.read_zip(data)
+                else:
+                    yield f.name, data, None
+        try:
+            result = pdf_import.import_pdfs(ctx.store, entries(), ctx.user.username,
+                                            replace=replace)
+        except pdf_import.ImportRejected as exc:
+            st.error(escape_markdown(str(exc)))
+            return
+        st.session_state["lead_pdf_result"] = result
+        st.session_state["lead_pdf_nonce"] = nonce + 1
+        st.rerun()
+    result = st.session_state.get("lead_pdf_result")
+    if result is not None:
+        st.success(f"Attached {len(result.matched)} PDFs; {len(result.unmatched)} not matched.")
+        if result.matched:
+            st.dataframe(pd.DataFrame({
+                "File": [m["file"] for m in result.matched],
+                "Record": [f"#{m['record_id']}" for m in result.matched],
+                "Matched by": [m["by"] for m in result.matched]}),
+                hide_index=True, width="stretch", key="lead_pdf_matched")
+        if result.unmatched:
+            st.markdown("**Not matched**")
+            st.dataframe(pd.DataFrame({"File": [u["file"] for u in result.unmatched],
+                                       "Why": [u["why"] for u in result.unmatched]}),
+                         hide_index=True, width="stretch", key="lead_pdf_unmatched")
+
+
 def render(ctx: AppContext) -> None:
     ctx.require(*ROLES)
     st.title("Lead tools")
@@ -151,3 +200,4 @@ def render(ctx: AppContext) -> None:
     _release(ctx, stage, prog)
     _conflicts(ctx, stage, prog)
     _tags(ctx)
+    _pdf_import(ctx)

@@ -294,7 +294,7 @@ def _decision_buttons(ctx: AppContext, record_id: int, stage: str, rec: dict[str
         f" ({escape_markdown(cur['reason'])})" if cur.get("reason") else "")
         if cur else "*none*"))
     st.session_state.setdefault(f"rec_req_{record_id}", uuid.uuid4().hex)
-    b = st.columns(2)
+    b = st.columns(2) if stage == "title_abstract" else [st.container()]
     b[0].button("Include", key=f"rec_inc_{record_id}", icon=":material/check_circle:",
                 shortcut="I", on_click=_change, args=(ctx, record_id, stage, "include", None),
                 width="stretch")
