@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import select
 
+from review.store import repo
 from review.store.db import Store
 from review.store.models import (
     LABELS,
@@ -29,7 +30,6 @@ from review.store.models import (
     Record,
     Resolution,
     Reviewer,
-    Setting,
     Source,
 )
 
@@ -209,7 +209,7 @@ def _frame(s, *cols) -> pd.DataFrame:
 def read_tables(store: Store) -> ReviewTables:
     """The rows :func:`find_problems` needs, read in one transaction (one consistent view)."""
     with store.session() as s:
-        per = s.get(Setting, "reviewers_per_record")
+        per = repo.settings_in(s).reviewers_per_record
         return ReviewTables(
             sources=_frame(s, Source.id, Source.name, Source.record_count),
             records=_frame(s, Record.id, Record.source_id, Record.position),
@@ -224,7 +224,7 @@ def read_tables(store: Store) -> ReviewTables:
             resolutions=_frame(s, Resolution.id, Resolution.record_id, Resolution.stage,
                                Resolution.label),
             reviewers=_frame(s, Reviewer.id, Reviewer.role),
-            reviewers_per_record=int(per.value) if per is not None else 1,
+            reviewers_per_record=per,
         )
 
 

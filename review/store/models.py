@@ -31,10 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from review.stages import Stage
+
 #: Where a source came from, as PRISMA 2020 splits identification.
 SOURCE_KINDS = ("database", "register", "website", "organisation", "citation", "other")
 #: The screening stages a decision belongs to.
-STAGES = ("title_abstract", "full_text")
+STAGES = tuple(s.value for s in Stage)
 #: What a reviewer can say about a record; ``retracted`` is how "undo" is appended.
 LABELS = ("include", "exclude", "maybe", "retracted")
 ROLES = ("lead", "reviewer", "automation")
@@ -236,7 +238,7 @@ class RankingRun(Base):
 
     __tablename__ = "ranking_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(20), default="title_abstract")
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.TITLE_ABSTRACT.value)
     model: Mapped[str] = mapped_column(String(100))
     n_labelled: Mapped[int] = mapped_column(Integer)
     n_relevant: Mapped[int] = mapped_column(Integer)

@@ -13,7 +13,18 @@ import pytest
 
 from review.dedup import find_duplicates, pairwise_scores
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup"
+#: The shared sets sit beside the checkout (or one level further up for a worktree).
+DATA = next(
+    (
+        d
+        for d in (
+            Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup",
+            Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "dedup",
+        )
+        if d.exists()
+    ),
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup",
+)
 #: bib-dedupe 0.11.0's F1 on each set, from ../shared/BENCHMARKS.md
 PEER_F1 = {"cytology_screening": 0.9922, "haematology": 0.9000, "respiratory": 0.9612}
 
