@@ -6,9 +6,9 @@ tagged what and when stays answerable; every change is audited. Tag names are
 checked here (length, no control characters, no leading formula character) so
 nothing typed becomes a formula when the list is exported to a spreadsheet.
 
-Personal highlight terms are one reviewer's own keywords, kept beside the
-review's include/exclude keywords in the settings table under a key of their
-own; nobody else sees them.
+Personal highlight terms are one reviewer's own keywords, shown beside the
+review's include/exclude keywords; they live in a table of their own
+(``reviewer_highlight``), one row per reviewer, and nobody else sees them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from review.screening.record_list import RecordListError, Viewer
 from review.store import Store, repo
-from review.store.models import Record, RecordTag, Setting, Tag, utcnow
+from review.store.models import Record, RecordTag, ReviewerHighlight, Tag, utcnow
 
 MAX_TAG_CHARS = 60
 MAX_TAGS = 100
@@ -181,15 +181,11 @@ def tags_by_record(store: Store, record_ids: list[int] | None = None) -> dict[in
 
 # --- personal highlight terms -----------------------------------------------------------------
 
-def _term_key(reviewer_id: int) -> str:
-    return f"highlight_personal_{int(reviewer_id)}"
-
-
 def personal_terms(store: Store, reviewer_id: int) -> list[str]:
     """The reviewer's own highlight terms (nobody else's)."""
     with store.session() as s:
-        row = s.get(Setting, _term_key(reviewer_id))
-    return [str(t) for t in (row.value if row is not None else []) or []]
+        row = s.get(ReviewerHighlight, int(reviewer_id))
+    return [str(t) for t in (row.terms if row is not None else []) or []]
 
 
 def set_personal_terms(store: Store, viewer: Viewer, terms: list[Any] | str) -> list[str]:
@@ -207,5 +203,12 @@ def set_personal_terms(store: Store, viewer: Viewer, terms: list[Any] | str) -> 
             out.append(term)
     if len(out) > MAX_TERMS:
         raise TagError(f"at most {MAX_TERMS} personal highlight terms ({len(out)} given)")
-    repo.set_setting(store, _term_key(viewer.reviewer_id), out, actor=viewer.username)
+    with store.session() as s:
+        row = s.get(ReviewerHighlight, viewer.reviewer_id)
+        if row is None:
+            s.add(ReviewerHighlight(reviewer_id=viewer.reviewer_id, terms=out))
+        else:
+            row.terms, row.updated_at = out, utcnow()
+        repo.audit(s, viewer.username, "set_highlight_terms", "reviewer_highlight",
+                   viewer.reviewer_id, terms=out)
     return out

@@ -365,3 +365,12 @@ class RecordTag(Base):
               sqlite_where=text("removed_at IS NULL"),
               postgresql_where=text("removed_at IS NULL")),
     )
+
+
+class ReviewerHighlight(Base):
+    """One reviewer's own highlight terms (beside the review's keywords); nobody else sees them."""
+
+    __tablename__ = "reviewer_highlight"
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewer.id"), primary_key=True)
+    terms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

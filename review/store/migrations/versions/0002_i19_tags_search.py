@@ -1,4 +1,4 @@
-"""tags, bulk actions and full-text search over records
+"""tags, bulk actions, personal highlight terms and full-text search over records
 
 Revision ID: 0002_i19_tags_search
 Revises: 0001
@@ -112,6 +112,14 @@ def upgrade() -> None:
         batch_op.create_index("uq_record_tag_live", ["tag_id", "record_id"], unique=True,
                               sqlite_where=sa.text("removed_at IS NULL"),
                               postgresql_where=sa.text("removed_at IS NULL"))
+    op.create_table(
+        "reviewer_highlight",
+        sa.Column("reviewer_id", sa.Integer(), nullable=False),
+        sa.Column("terms", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["reviewer_id"], ["reviewer.id"]),
+        sa.PrimaryKeyConstraint("reviewer_id"),
+    )
     bind = op.get_bind()
     if bind.dialect.name == "sqlite" and _sqlite_has_fts5(bind):
         bind.exec_driver_sql(
@@ -133,6 +141,7 @@ def downgrade() -> None:
         bind.exec_driver_sql("DROP TABLE IF EXISTS record_fts")
     elif bind.dialect.name == "postgresql":
         bind.exec_driver_sql("DROP INDEX IF EXISTS ix_record_fulltext")
+    op.drop_table("reviewer_highlight")
     op.drop_table("record_tag")
     op.drop_table("bulk_action")
     op.drop_table("tag")
