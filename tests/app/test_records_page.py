@@ -128,6 +128,9 @@ def test_reviewer_cannot_open_lead_tools_and_lead_sees_progress(review, monkeypa
     progress = lead.dataframe[0].value
     assert {"Handed out", "Decided", "Pending", "In conflict"} <= set(progress.columns)
     assert set(progress["Reviewer"]) >= {"Ana Reviewer", "Ben Reviewer"}
+    assert {"Ranking model", "Import full-text PDFs", "Conflicts", "Tags"} <= {
+        h.value for h in lead.subheader}
+    assert not lead.exception
 
 
 def test_highlights_add_no_space_and_do_not_rely_on_colour() -> None:

@@ -171,3 +171,21 @@ def test_reviewer_progress_release_reassign_and_conflict_list(store: Store) -> N
                                     reason="Wrong population").empty
     assert len(lead_tools.conflict_list(store, lead, "title_abstract", settings,
                                         reviewer_id=ben.reviewer_id)) == 1
+
+
+def test_recall_curve_counts_includes_in_screening_order(store: Store) -> None:
+    from review.screening import ranking_controls
+
+    build(store, n=6)
+    who = people(store)
+    ids = ids_of(store)
+    for rid, label in zip(ids[:5], ["include", "exclude", "include", "exclude", "exclude"],
+                          strict=True):
+        _decide(store, rid, who["ana"], label)
+    _decide(store, ids[2], who["ana"], "retracted")  # undone: no longer found
+    curve = ranking_controls.recall_curve(store, who["lead"])
+    assert curve["found"].tolist() == [1, 1, 1, 1, 1]  # hand count
+    assert curve["random"].iloc[-1] == pytest.approx(1.0)
+    with pytest.raises(rl.RecordListError):
+        ranking_controls.recall_curve(store, who["ana"])
+    assert ranking_controls.ranking_runs(store, who["lead"]).empty

@@ -14,7 +14,7 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten
-from review.screening import lead_tools, pdf_import, tags
+from review.screening import lead_tools, pdf_import, ranking_controls, tags
 from review.screening.record_list import RecordListError
 
 TITLE = "Lead tools"
@@ -190,6 +190,32 @@ def _pdf_import(ctx: AppContext) -> None:
                          hide_index=True, width="stretch", key="lead_pdf_unmatched")
 
 
+def _ranking(ctx: AppContext) -> None:
+    st.subheader("Ranking model")
+    runs = ranking_controls.ranking_runs(ctx.store, ctx.user)
+    c = st.columns([3, 1])
+    if runs.empty:
+        c[0].caption("No fit yet: the model fits once two records are labelled.")
+    else:
+        last = runs.iloc[0]
+        c[0].markdown(f"Latest fit: **{escape_markdown(last['model'])}** on "
+                      f"{int(last['labelled']):,} labelled records "
+                      f"({int(last['relevant']):,} relevant). Every record's score and rank "
+                      "are in the Records list (sort by relevance).")
+    if c[1].button("Refit now", key="lead_refit", icon=":material/model_training:"):
+        started = ranking_controls.refit_now(ctx.store, ctx.user)
+        st.session_state[K_FLASH] = ("ok", "Refit started in the background; the queue follows "
+                                     "the new ranking as soon as it is stored." if started
+                                     else "A refit is already running or nothing to fit yet.")
+        st.rerun()
+    curve = ranking_controls.recall_curve(ctx.store, ctx.user)
+    if len(curve) >= 2:
+        st.caption("Relevant records found against records screened (in the order they "
+                   "were screened), beside what a random order would find.")
+        st.line_chart(curve.set_index("screened")[["found", "random"]], height=260,
+                      x_label="records screened", y_label="relevant found")
+
+
 def render(ctx: AppContext) -> None:
     ctx.require(*ROLES)
     st.title("Lead tools")
@@ -200,4 +226,5 @@ def render(ctx: AppContext) -> None:
     _release(ctx, stage, prog)
     _conflicts(ctx, stage, prog)
     _tags(ctx)
+    _ranking(ctx)
     _pdf_import(ctx)
