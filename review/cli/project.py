@@ -218,7 +218,9 @@ def _serve(url: str, port: int) -> int:
     # held up the next record by 100-300 ms on a big review). The URL goes through the
     # environment, not the command line, so a PostgreSQL password never shows in `ps`.
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_script()), "--server.port",
-           str(port), "--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false"]
+           str(port), "--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false",
+           # No "Deploy" button or developer menu for anyone (as in .streamlit/config.toml).
+           "--client.toolbarMode", "minimal"]
     console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
     return subprocess.call(cmd, env={**os.environ, "REVIEW_DATABASE_URL": url})
 
