@@ -17,7 +17,8 @@ Three promises, each learnt from a way it broke:
   review backs up and restores in about the memory of importing it.
 * **No live sign-ins travel.** Login sessions are not part of a backup (and
   are dropped from an old archive), so a token from the original review can
-  never sign anybody in to a restored copy.
+  never sign anybody in to a restored copy; nor is the copy's own id
+  (:mod:`review.store.instance`), which names its sign-in cookie.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ FORMAT = "review-backup/2"
 READABLE_FORMATS = ("review-backup/1", FORMAT)
 #: Tables that belong to one running copy of a review, never to its backup.
 NOT_BACKED_UP = frozenset({"login_session"})
+#: Settings that belong to one copy (its id, which names the sign-in cookie).
+LOCAL_SETTINGS = frozenset({"instance_id"})
 #: Rows per INSERT on restore, rows per fetch on backup: bounds memory, not correctness.
 BATCH = 2000
 _BLOCK = 1 << 20
@@ -85,6 +88,8 @@ def _write_table(zf: zipfile.ZipFile, conn: Connection, table: Table) -> tuple[i
     """Stream one table into the archive; returns (rows, sha256 of the entry's bytes)."""
     digest, n = hashlib.sha256(), 0
     query = select(table).order_by(*table.primary_key.columns)
+    if table.name == "setting":
+        query = query.where(table.c.key.not_in(LOCAL_SETTINGS))
     rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
     with zf.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as fh:
         for row in rows:
@@ -217,6 +222,8 @@ def _rows(zf: zipfile.ZipFile, table: Table) -> Iterator[list[dict[str, Any]]]:
             if not line.strip():
                 continue
             row = json.loads(line)
+            if table.name == "setting" and row.get("key") in LOCAL_SETTINGS:
+                continue
             for c in dt_cols & row.keys():
                 if row[c] is not None:
                     row[c] = datetime.fromisoformat(row[c])
@@ -252,7 +259,10 @@ def _refuse_non_empty(conn: Connection) -> None:
     for table in Base.metadata.sorted_tables:
         if table.name in NOT_BACKED_UP:
             continue
-        if conn.execute(select(func.count()).select_from(table)).scalar():
+        query = select(func.count()).select_from(table)
+        if table.name == "setting":
+            query = query.where(table.c.key.not_in(LOCAL_SETTINGS))
+        if conn.execute(query).scalar():
             raise BackupError(f"the target review is not empty (table {table.name} has rows); "
                               "restore into a new database")
 

@@ -22,6 +22,7 @@ from review.integrity import check_review
 from review.store import accounts as auth
 from review.store import open_store, repo
 from review.store.backup import BackupError, backup, restore
+from review.store.instance import session_cookie_name
 from review.store.models import Report
 
 PDF = b"%PDF-1.4 peer mentoring trial\n" + bytes(range(256)) * 8
@@ -113,6 +114,7 @@ def test_changed_pdf_in_the_archive_is_refused(origin, tmp_path: Path) -> None:
 
 
 def test_backup_carries_no_login_session(origin, tmp_path: Path) -> None:
+    session_cookie_name(origin)  # the original has been served (its id exists)
     signed = auth.sign_in(origin, "ana", "pw-ana-1")
     assert signed is not None
     token = signed[0]
@@ -124,6 +126,15 @@ def test_backup_carries_no_login_session(origin, tmp_path: Path) -> None:
     restore(copy, archive, tmp_path / "copy-files")
     assert auth.resume(copy, token) is None  # the original's browser is not signed in here
     assert auth.sign_in(copy, "ana", "pw-ana-1") is not None  # the password still works
+    # the sign-in cookie is named per copy, so the browser does not even send the original's
+    assert session_cookie_name(copy) != session_cookie_name(origin)
+    assert session_cookie_name(copy) == session_cookie_name(copy)
+    again = open_store(tmp_path / "again.db")  # a copy of a copy: the id never travels
+    backup(copy, tmp_path / "c.zip", tmp_path / "copy-files")
+    restore(again, tmp_path / "c.zip", tmp_path / "again-files")
+    assert session_cookie_name(again) not in (session_cookie_name(copy),
+                                              session_cookie_name(origin))
+    again.close()
     copy.close()
 
 
