@@ -1202,6 +1202,26 @@ def leave_one_out(
     yi: Any,
     vi: Any,
     method: str = "REML",
+    hksj: bool | str = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Re-pool with each study left out in turn (metafor ``leave1out``): one row per study.
+
+    All k subsets are pooled at once (:mod:`review.synthesis.meta_subsets`), so 5,000
+    studies take seconds; :func:`leave_one_out_refit` is the one-fit-per-study original.
+    """
+    from review.synthesis.meta_subsets import fast_leave_one_out
+
+    return fast_leave_one_out(yi, vi, method, hksj, studies=studies, level=level)
+
+
+def leave_one_out_refit(
+    yi: Any,
+    vi: Any,
+    method: str = "REML",
     hksj: bool = False,
     *,
     studies: Sequence[Any] | None = None,
@@ -1230,6 +1250,27 @@ def leave_one_out(
 
 
 def cumulative_meta(
+    yi: Any,
+    vi: Any,
+    years: Sequence[Any],
+    method: str = "REML",
+    hksj: bool | str = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Pool studies cumulatively in order of publication year (ties keep input order).
+
+    Row j pools the first j studies; the first row is the earliest study alone. All
+    prefixes are pooled at once; :func:`cumulative_meta_refit` is the one-fit-per-row path.
+    """
+    from review.synthesis.meta_subsets import fast_cumulative
+
+    return fast_cumulative(yi, vi, years, method, hksj, studies=studies, level=level)
+
+
+def cumulative_meta_refit(
     yi: Any,
     vi: Any,
     years: Sequence[Any],
@@ -1294,94 +1335,21 @@ class OutcomeAnalysis:
     leave_one_out: pd.DataFrame | None = None
     cumulative: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: :class:`~review.synthesis.meta_bias.TrimFillResult` with ``trimfill=True``.
+    trimfill: Any = None
+    regression: MetaRegressionResult | None = None
+    permutation: dict[str, Any] | None = None
 
 
 def meta_for_outcome(
     outcome_df: pd.DataFrame,
     measure: str,
     method: str = "REML",
-    hksj: bool = False,
-    *,
-    subgroup: str | None = None,
-    year: str | None = "year",
-    level: float = 0.95,
-    pi_type: str = "default",
-    add: float = 0.5,
-    to: str = "only0",
+    hksj: bool | str = False,
+    **options: Any,
 ) -> OutcomeAnalysis:
-    """Full analysis of one outcome from its per-study rows (the pure core of ``review meta``).
+    """Full analysis of one outcome from its per-study rows (the pure core of ``review meta``);
+    see :func:`review.synthesis.meta_outcome.analyse_outcome` for the options."""
+    from review.synthesis.meta_outcome import analyse_outcome
 
-    ``outcome_df`` has one row per study: ``study`` plus the columns of
-    :func:`~review.synthesis.effects.compute_effects` for ``measure``; optionally the
-    column named by ``subgroup`` and a ``year`` column (for the cumulative analysis).
-    The store-backed ``review meta --outcome NAME`` only has to build this frame.
-    Raises :class:`~review.synthesis.effects.EffectSizeError` (naming the study and row)
-    for bad study data and :class:`MetaAnalysisError` for data that cannot be pooled.
-    """
-    effects = compute_effects(outcome_df, measure, add=add, to=to, level=level)
-    notes = list(effects_notes(effects))
-    k = len(effects)
-    result = meta_analyse(
-        effects["yi"],
-        effects["vi"],
-        method,
-        hksj,
-        measure=measure,
-        studies=effects["study"],
-        level=level,
-        pi_type=pi_type,
-        notes=notes,
-    )
-    sub = None
-    if subgroup:
-        if subgroup not in effects.columns:
-            raise MetaAnalysisError(
-                f"no column {subgroup!r} to form subgroups; columns are "
-                f"{', '.join(map(str, outcome_df.columns))}"
-            )
-        sub = subgroup_analysis(
-            effects["yi"],
-            effects["vi"],
-            effects[subgroup].tolist(),
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-            pi_type=pi_type,
-            variable=subgroup,
-        )
-    egger = loo = cum = None
-    if k >= 3:
-        egger = egger_test(effects["yi"], effects["vi"], studies=effects["study"])
-        loo = leave_one_out(
-            effects["yi"],
-            effects["vi"],
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-        )
-        if k < 10:
-            notes.append(f"Egger's test with {k} studies has little power (fewer than 10).")
-    if year and year in effects.columns:
-        cum = cumulative_meta(
-            effects["yi"],
-            effects["vi"],
-            effects[year],
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-        )
-    return OutcomeAnalysis(
-        effects=effects,
-        result=result,
-        subgroups=sub,
-        egger=egger,
-        leave_one_out=loo,
-        cumulative=cum,
-        notes=tuple(notes),
-    )
+    return analyse_outcome(outcome_df, measure, method, hksj, **options)
