@@ -36,8 +36,6 @@ from scipy import optimize, stats
 
 from review.synthesis.effects import (
     RATIO_MEASURES,
-    compute_effects,
-    effects_notes,
 )
 
 METHODS: tuple[str, ...] = ("FE", "DL", "PM", "REML")
@@ -524,7 +522,8 @@ class MetaResult:
             "pi_low": self.pi_low,
             "pi_high": self.pi_high,
             "k": self.k,
-            "method": self.method,
+            # the three-level model's variance components are REML estimates
+            "method": "REML" if self.method == "3LEVEL" else self.method,
             "measure": self.measure,
         } | self._ci_keys() | self.extra
 
@@ -1073,7 +1072,8 @@ def permutation_test(
     import itertools
 
     y, v, labels = _arrays(yi, vi, None, min_k=3)
-    frame = moderators if isinstance(moderators, pd.DataFrame) else pd.DataFrame({name: list(moderators)})
+    frame = (moderators if isinstance(moderators, pd.DataFrame)
+             else pd.DataFrame({name: list(moderators)}))
     observed = meta_regression(y, v, frame, method, hksj).qm
     k = y.size
     if math.factorial(k) <= iterations:

@@ -42,13 +42,15 @@ class TrimFillResult:
 def trim_and_fill(result: MetaResult) -> TrimFillResult:
     """Trim and fill on a fitted inverse-variance model (FE, DL, PM or REML)."""
     if result.method not in ("FE", "DL", "PM", "REML"):
-        raise MetaAnalysisError(f"trim and fill needs an inverse-variance model, not {result.method}")
+        raise MetaAnalysisError(
+            f"trim and fill needs an inverse-variance model, not {result.method}")
     y0 = np.asarray(result.yi, dtype=float)
     v0 = np.asarray(result.vi, dtype=float)
     k = y0.size
     if k < 3:
         raise MetaAnalysisError("trim and fill needs at least 3 studies")
-    slope = float(meta_regression(y0, v0, np.sqrt(v0), result.method).coefficients.loc[1, "estimate"])
+    reg = meta_regression(y0, v0, np.sqrt(v0), result.method)
+    slope = float(reg.coefficients.loc[1, "estimate"])
     side = "right" if slope < 0 else "left"
     y = -y0 if side == "right" else y0.copy()
     order = np.argsort(y, kind="stable")

@@ -40,7 +40,8 @@ from review.synthesis.meta import (
 )
 
 
-def _cluster_index(cluster: Sequence[Any], k: int, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+def _cluster_index(cluster: Sequence[Any], k: int,
+                   labels: list[str]) -> tuple[np.ndarray, list[str]]:
     values = list(cluster)
     if len(values) != k:
         raise MetaAnalysisError(f"{len(values)} cluster values for {k} effect sizes")
@@ -267,14 +268,15 @@ def three_level(
     pi_half = pi_crit * math.sqrt(se**2 + total)
     w = np.diag(fit.W)
     extra: dict[str, Any] = {
+        "model": "three-level",
         "sigma2": [fit.sigma2_between, fit.sigma2_within],
         "clusters": len(names),
         "i2_between": 100 * fit.sigma2_between / (total + vt),
         "i2_within": 100 * fit.sigma2_within / (total + vt),
     }
     notes = list(notes)
-    notes.extend(n for n in input_warnings([f"{c}\x00{s}" for c, s in zip(idx, labels, strict=True)], v)
-                 if not n.startswith("Study labels repeated"))
+    keyed = [f"{c}\x00{s}" for c, s in zip(idx, labels, strict=True)]
+    notes.extend(n for n in input_warnings(keyed, v) if not n.startswith("Study labels repeated"))
     notes.append(f"Three-level model: {k} effects in {len(names)} clusters; sigma^2 between "
                  f"clusters {fit.sigma2_between:.4g}, within clusters {fit.sigma2_within:.4g}.")
     if robust:

@@ -24,7 +24,6 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from scipy import stats
 
 from review.synthesis.effects import RATIO_MEASURES
-from review.synthesis.plot_labels import fit_labels
 from review.synthesis.meta import (
     MEASURE_LABELS,
     METHOD_NAMES,
@@ -34,6 +33,7 @@ from review.synthesis.meta import (
     SubgroupResult,
     back_transform,
 )
+from review.synthesis.plot_labels import fit_labels
 
 FORMATS: tuple[str, ...] = ("png", "svg")
 #: Print resolution of the PNGs (journals ask for 300 dpi).

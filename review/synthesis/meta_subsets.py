@@ -150,7 +150,8 @@ def _pool_chunk(y, v, mask, method, test, level, start) -> pd.DataFrame:
     df = None
     if test != "z":
         ssr = swyy - 2 * est * swy + est * est * sw
-        var = var * np.array([kh_multiplier(s, int(d), test) for s, d in zip(ssr, q_df, strict=True)])
+        var = var * np.array([kh_multiplier(s, int(d), test)
+                              for s, d in zip(ssr, q_df, strict=True)])
         df = q_df
     se = np.sqrt(var)
     crit = stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df)
@@ -201,7 +202,8 @@ def fast_cumulative(
     bad = np.flatnonzero(~np.isfinite(yrs))
     if bad.size:
         i = int(bad[0])
-        raise MetaAnalysisError(f"study {labels[i]!r} (row {i + 1}): year is missing or not a number")
+        raise MetaAnalysisError(
+            f"study {labels[i]!r} (row {i + 1}): year is missing or not a number")
     order = np.argsort(yrs, kind="stable")
     k = y.size
     mask = np.zeros((k, k), dtype=bool)

@@ -33,7 +33,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
-from review.synthesis.plot_labels import fit_labels, wrap_notes
 from review.synthesis.mechanisms import (
     BENEFIT,
     HARM,
@@ -42,6 +41,7 @@ from review.synthesis.mechanisms import (
     MechanismTable,
     RobTool,
 )
+from review.synthesis.plot_labels import fit_labels, wrap_notes
 
 #: Widest figure, in inches: a double column in most journals (≈178 mm).
 MAX_WIDTH = 7.0
