@@ -1,6 +1,15 @@
 """Entry point of the ``review`` command: importing the stage modules registers their commands."""
 
-from review.cli import check, dedup, extraction, meta, project, report, screening  # noqa: F401
+from review.cli import (  # noqa: F401
+    check,
+    dedup,
+    extraction,
+    grade,
+    meta,
+    project,
+    report,
+    screening,
+)
 from review.cli.app import app
 
 

@@ -166,7 +166,13 @@ def analyse_outcome(
                                 result.estimate)
         if k < 10:
             notes.append(f"Egger's test with {k} studies has little power (fewer than 10).")
-    if year and year in effects.columns:
+    has_year = bool(year) and year in effects.columns
+    if has_year and effects[year].isna().any():
+        missing = effects.loc[effects[year].isna(), "study"].astype(str).tolist()
+        notes.append(f"Cumulative analysis left out: no {year} for {', '.join(missing[:5])}"
+                     + (f" and {len(missing) - 5} more" if len(missing) > 5 else "") + ".")
+        has_year = False
+    if has_year:
         cum = cumulative_meta(effects["yi"], effects["vi"], effects[year], method, hksj,
                               studies=effects["study"], level=level)
     if trimfill:
