@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from review.cli import app
-from review.synthesis.meta import meta_for_outcome
 from review.synthesis.grade_data import imprecision, inconsistency, publication_bias
+from review.synthesis.meta import meta_for_outcome
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "meta"
 runner = CliRunner()
