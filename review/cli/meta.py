@@ -273,9 +273,14 @@ def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: 
         raise fail(f"{', '.join(unsupported)}: not available with --outcome yet; export the "
                    "outcome's effects and use --input")
     hksj = options["test"]
-    from review.app.synthesis_ops import SynthesisInputError, analyse, results_frame, study_effects
     from review.cli.project import open_review
     from review.report.inputs import extractions_frame
+    from review.synthesis.store_ops import (
+        SynthesisInputError,
+        analyse,
+        results_frame,
+        study_effects,
+    )
 
     results = results_frame(extractions_frame(open_review(db)))
     if results.empty or outcome not in set(results["outcome"].dropna()):
