@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Meta-analysis of a spreadsheet of per-study outcome data or effect sizes, or of an "
         "outcome extracted in a review (--outcome NAME --db ...).",
     ),
+    "grade": (
+        "review.cli.grade",
+        "Draft a GRADE summary-of-findings table (DOCX and XLSX) from pooled data.",
+    ),
     "prisma": (
         "review.cli.report",
         "PRISMA 2020 flow diagram (SVG, PNG, PDF) and counts (JSON, PRISMA2020-package CSV).",
@@ -83,7 +87,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "simulate": (
         "review.cli.screening",
-        "Replay a labelled dataset through the ranker and print WSS@95, Recall@10%, ATD.",
+        "Replay a labelled dataset through the ranker and the stopping rule; print the metrics.",
+    ),
+    "models": (
+        "review.cli.screening",
+        "List the registered ranking models and stopping rules.",
     ),
     "rank": (
         "review.cli.screening",
