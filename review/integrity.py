@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import inspect, select
 
+from review.store import repo
 from review.store.db import Store, head_revision, schema_revision
 from review.store.files import files_location, sha256_file
 from review.store.models import (
@@ -33,7 +34,6 @@ from review.store.models import (
     Report,
     Resolution,
     Reviewer,
-    Setting,
     Source,
 )
 
@@ -213,7 +213,7 @@ def _frame(s, *cols) -> pd.DataFrame:
 def read_tables(store: Store) -> ReviewTables:
     """The rows :func:`find_problems` needs, read in one transaction (one consistent view)."""
     with store.session() as s:
-        per = s.get(Setting, "reviewers_per_record")
+        per = repo.settings_in(s).reviewers_per_record
         return ReviewTables(
             sources=_frame(s, Source.id, Source.name, Source.record_count),
             records=_frame(s, Record.id, Record.source_id, Record.position),
@@ -228,7 +228,7 @@ def read_tables(store: Store) -> ReviewTables:
             resolutions=_frame(s, Resolution.id, Resolution.record_id, Resolution.stage,
                                Resolution.label),
             reviewers=_frame(s, Reviewer.id, Reviewer.role),
-            reviewers_per_record=int(per.value) if per is not None else 1,
+            reviewers_per_record=per,
         )
 
 

@@ -42,7 +42,7 @@ from review.io.stream import (
     open_stream,
     refuse_whole_file_over_limit,
 )
-from review.records import KEY_FIELDS, Record, missing_fields
+from review.records import KEY_FIELDS, ImportedRecord, missing_fields
 
 __all__ = [
     "FORMATS",
@@ -78,7 +78,7 @@ class ImportedFile:
     path: Path
     fmt: str
     sha256: str
-    records: list[Record]
+    records: list[ImportedRecord]
     missing: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     encoding: str | None = None
@@ -192,7 +192,7 @@ def _finish(
     name: str,
     fmt: str,
     digest: str,
-    records: list[Record],
+    records: list[ImportedRecord],
     warnings: list[str],
     encoding: str | None,
     *,

@@ -39,7 +39,7 @@ from review.io.fields import (
     word_type,
 )
 from review.io.progress import Advance
-from review.records import Record
+from review.records import ImportedRecord
 
 #: Column aliases per field, best first (compared after :func:`column_key`).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -442,7 +442,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def parse_frame(
     frame: pd.DataFrame, filename: str, advance: Advance, *, header_line: int = 1
-) -> tuple[list[Record], list[str]]:
+) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a table with one row per record."""
     matched = title_columns(list(frame.columns), filename, header_line)
     records, skipped = frame_records(frame, matched, advance)
@@ -468,9 +468,9 @@ def title_columns(columns: list[str], filename: str, header_line: int = 1) -> di
 
 def frame_records(
     frame: pd.DataFrame, matched: dict[str, list[str]], advance: Advance | None = None
-) -> tuple[list[Record], int]:
+) -> tuple[list[ImportedRecord], int]:
     """Records of the rows of a table (or of one chunk of it), and how many rows were empty."""
-    records: list[Record] = []
+    records: list[ImportedRecord] = []
     skipped = 0
     pending = 0
     for row in frame.to_dict("records"):
@@ -496,7 +496,7 @@ def _first(row: dict[str, str], columns: list[str] | None) -> str | None:
     return None
 
 
-def _to_record(row: dict[str, str], matched: dict[str, list[str]]) -> Record:
+def _to_record(row: dict[str, str], matched: dict[str, list[str]]) -> ImportedRecord:
     def get(field_name: str) -> str | None:
         return _first(row, matched.get(field_name))
 

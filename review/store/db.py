@@ -269,10 +269,6 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed if the block succeeds, rolled back whole if not."""

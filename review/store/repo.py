@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from review.records import FIELDS
-from review.stages import stage_outcomes
+from review.stages import Stage, stage_outcomes
+from review.store import settings as settings_rules
 from review.store.db import Store, retry_busy, sqlite_path
 from review.store.models import (
     LABELS,
@@ -40,32 +41,8 @@ from review.store.models import (
 from review.store.staging import attached, record_stage
 
 #: What a new review starts with; the lead edits these in the app.
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "review_title": "Untitled review",
-    "reviewers_per_record": 1,
-    "blind": True,
-    "target_recall": 0.95,
-    "exclusion_reasons_title_abstract": [
-        "Wrong population",
-        "Wrong intervention",
-        "Wrong outcome",
-        "Wrong study design",
-        "Not primary research",
-    ],
-    "exclusion_reasons_full_text": [
-        "Wrong population",
-        "Wrong intervention",
-        "Wrong comparator",
-        "Wrong outcome",
-        "Wrong study design",
-        "Conference abstract only",
-        "Duplicate report",
-    ],
-    "highlight_include": [],
-    "highlight_exclude": [],
-    "previous_studies": 0,
-    "previous_reports": 0,
-}
+#: The defaults of every setting (:class:`review.store.settings.Settings`), as plain values.
+DEFAULT_SETTINGS: dict[str, Any] = settings_rules.DEFAULTS
 
 _hasher = PasswordHasher()
 
@@ -87,14 +64,31 @@ def audit(s: Session, actor: str | None, action: str, table: str, row_id: int | 
 
 # --- settings ---------------------------------------------------------------------------------
 
-def get_settings(store: Store) -> dict[str, Any]:
-    """All settings, defaults filled in for keys the lead never set."""
+def settings_in(s: Session) -> settings_rules.Settings:
+    """The review's settings read in the caller's transaction (the one reader of the table)."""
+    return settings_rules.parse({row.key: row.value for row in s.scalars(select(Setting))})
+
+
+def review_settings(store: Store) -> settings_rules.Settings:
+    """The review's settings, typed, defaults filled in for keys the lead never set."""
     with store.session() as s:
-        stored = {row.key: row.value for row in s.scalars(select(Setting))}
-    return {**DEFAULT_SETTINGS, **stored}
+        return settings_in(s)
+
+
+def get_settings(store: Store) -> dict[str, Any]:
+    """:func:`review_settings` as a plain dict (what the pages hand around)."""
+    return review_settings(store).as_dict()
 
 
 def set_setting(store: Store, key: str, value: Any, actor: str | None = None) -> None:
+    """Validate and store one setting (:func:`review.store.settings.check`), audited.
+
+    Raises :class:`review.store.settings.SettingsError` (a :class:`ValueError`) naming the
+    key for an unknown key or a value it does not allow; nothing is written then.
+    """
+    value = settings_rules.check(key, value)
+    if isinstance(value, tuple):
+        value = list(value)
     with store.session() as s:
         row = s.get(Setting, key)
         old = row.value if row else DEFAULT_SETTINGS.get(key)
@@ -107,11 +101,6 @@ def set_setting(store: Store, key: str, value: Any, actor: str | None = None) ->
 
 
 # --- sources and records ----------------------------------------------------------------------
-
-def find_source_by_sha(store: Store, sha256: str) -> Source | None:
-    with store.session() as s:
-        return _first_import(s, sha256)
-
 
 def _first_import(s: Session, sha256: str) -> Source | None:
     return s.scalars(select(Source).where(Source.sha256 == sha256)
@@ -268,12 +257,6 @@ def unlink_duplicate(store: Store, link_id: int, actor: str | None = None) -> No
         link.undone_at, link.undone_by = utcnow(), actor
         audit(s, actor, "unlink_duplicate", "duplicate_link", link_id,
               record_id=link.record_id, canonical_id=link.canonical_id)
-
-
-def canonical_ids(s: Session) -> list[int]:
-    """Ids of the records that are not linked as a duplicate of another."""
-    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
-    return list(s.scalars(select(Record.id).where(Record.id.not_in(linked)).order_by(Record.id)))
 
 
 # --- reviewers --------------------------------------------------------------------------------
@@ -445,7 +428,7 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
 
     Idempotent, so every page can call it; returns how many reports were added.
     """
-    ta = outcomes(store, "title_abstract")
+    ta = outcomes(store, Stage.TITLE_ABSTRACT)
     included = set(ta.loc[ta["label"] == "include", "record_id"].astype(int))
     with store.session() as s:
         have = set(s.scalars(select(Report.record_id)))
@@ -462,8 +445,8 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
 def record_stages(store: Store) -> pd.DataFrame:
     """Each record's current stage in words a reviewer uses, for `status` and exports."""
     recs = records_frame(store, columns=["title"])
-    ta = outcomes(store, "title_abstract").set_index("record_id")
-    ft = outcomes(store, "full_text").set_index("record_id")
+    ta = outcomes(store, Stage.TITLE_ABSTRACT).set_index("record_id")
+    ft = outcomes(store, Stage.FULL_TEXT).set_index("record_id")
     with store.session() as s:
         retrieval = dict(s.execute(select(Report.record_id, Report.retrieval)).all())
     stages = []

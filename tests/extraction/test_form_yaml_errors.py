@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from review.cli import app
 from review.extraction import FormError, load_forms
-from review.extraction.forms import default_forms_dir
+from review.resources import forms_dir as default_forms_dir
 
 STUDY_FORM = "study_characteristics.yaml"
 
