@@ -31,11 +31,13 @@ from review.app.widgets import escape_markdown
 from review.screening import queue
 from review.store import Store, StoreError, accounts, open_store, repo, resolve_url
 from review.store.db import DEFAULT_DB
+from review.store.instance import session_cookie_name
 
 TOKEN_KEY = accounts.TOKEN_KEY
 GOTO_KEY = "goto"
 #: The browser keeps the session token in this cookie so a reload does not sign the reviewer out.
-COOKIE = "review_session"
+#: Named per copy of the review (``review.store.instance``), so two reviews on one host
+#: never share it and a restored copy never accepts the original's.
 _COOKIE_KEY = "auth_cookie"  # what to do to the cookie on the next run: "set" or "clear"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
@@ -73,9 +75,9 @@ def _cookie_script(store: Store, settings: dict) -> None:
     token = st.session_state.get(TOKEN_KEY) or ""
     if action == "set" and _TOKEN_SHAPE.match(token):
         age = int(accounts.session_length(settings).total_seconds())
-        value = f"{COOKIE}={token}; Path=/; Max-Age={age}; SameSite=Strict"
+        value = f"{session_cookie_name(store)}={token}; Path=/; Max-Age={age}; SameSite=Strict"
     elif action == "clear":
-        value = f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict"
+        value = f"{session_cookie_name(store)}=; Path=/; Max-Age=0; SameSite=Strict"
     else:
         return
     st.html("<script>document.cookie = '" + value + "' + "
@@ -83,9 +85,9 @@ def _cookie_script(store: Store, settings: dict) -> None:
             unsafe_allow_javascript=True, width=1)
 
 
-def _cookie_token() -> str | None:
+def _cookie_token(store: Store) -> str | None:
     try:
-        token = st.context.cookies.get(COOKIE)
+        token = st.context.cookies.get(session_cookie_name(store))
     except Exception:  # no browser behind this run (tests, bare mode)
         return None
     return token if isinstance(token, str) and _TOKEN_SHAPE.match(token) else None
@@ -148,7 +150,7 @@ def main() -> None:
     settings = repo.get_settings(store)
     token = st.session_state.get(TOKEN_KEY)
     if token is None and not st.session_state.get("signed_out"):
-        token = _cookie_token()  # a reload or a new tab: the browser still has the session
+        token = _cookie_token(store)  # a reload or a new tab: the browser still has the session
         if token is not None:
             st.session_state[TOKEN_KEY] = token
     user = accounts.resume(store, token)

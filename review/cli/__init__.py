@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review.cli.project",
         "Build the bundled demo review (synthetic records) and optionally open the app on it.",
     ),
+    "app": (
+        "review.cli.project",
+        "Open the screening app on a review (the same database rule as every command).",
+    ),
     "forms": (
         "review.cli.extraction",
         "Load and validate every extraction form and the codebook; list them with their versions.",
@@ -68,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Meta-analysis of a spreadsheet of per-study outcome data or effect sizes, or of an "
         "outcome extracted in a review (--outcome NAME --db ...).",
     ),
+    "grade": (
+        "review.cli.grade",
+        "Draft a GRADE summary-of-findings table (DOCX and XLSX) from pooled data.",
+    ),
     "prisma": (
         "review.cli.report",
         "PRISMA 2020 flow diagram (SVG, PNG, PDF) and counts (JSON, PRISMA2020-package CSV).",
@@ -79,7 +87,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "simulate": (
         "review.cli.screening",
-        "Replay a labelled dataset through the ranker and print WSS@95, Recall@10%, ATD.",
+        "Replay a labelled dataset through the ranker and the stopping rule; print the metrics.",
+    ),
+    "models": (
+        "review.cli.screening",
+        "List the registered ranking models and stopping rules.",
     ),
     "rank": (
         "review.cli.screening",

@@ -170,13 +170,9 @@ def reviewer(
 
 def files_dir_for(url: str) -> Path | None:
     """Where a review keeps its PDFs: beside a SQLite file, or $REVIEW_FILES_DIR for a server."""
-    import os
+    from review.store.files import files_location
 
-    if url.startswith("sqlite:///"):
-        db = Path(url.removeprefix("sqlite:///"))
-        return db.with_name(f"{db.stem}-files")
-    env = os.environ.get("REVIEW_FILES_DIR")
-    return Path(env) if env else None
+    return files_location(url)
 
 
 @app.command("backup")

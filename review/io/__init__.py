@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review.io import bibtex, pubmed, ris, tabular, wos
+from review.io import bibtex, limits, pubmed, ris, tabular, wos
 from review.io.charset import ZIP_MAGIC, decode
 from review.io.errors import ImportFormatError
 from review.io.progress import record_progress
@@ -199,7 +199,10 @@ def _finish(
     first_line: int | None,
 ) -> ImportedFile:
     missing = dict.fromkeys(SUMMARY_FIELDS, 0)
-    for record in records:
+    if len(records) > limits.MAX_RECORDS:
+        raise limits.too_many_records(name, len(records))
+    for number, record in enumerate(records, 1):
+        limits.check_record(name, record, number)
         for key in missing_fields(record, SUMMARY_FIELDS):
             missing[key] += 1
     if records and missing["title"] == len(records):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review.io import bibtex, pubmed, ris, tabular, wos
+from review.io import bibtex, limits, pubmed, ris, tabular, wos
 from review.io.charset import ZIP_MAGIC, file_blocks, scan
 from review.io.errors import ImportFormatError
 from review.io.sniff import (
@@ -129,6 +129,10 @@ class RecordStream:
         chunk: list[ImportedRecord] = []
         missing = self.missing
         for record in self._records():
+            number = self.n_records + len(chunk) + 1
+            if number > limits.MAX_RECORDS:
+                raise limits.too_many_records(self.name, number)
+            limits.check_record(self.name, record, number)
             for key in missing_fields(record, KEY_FIELDS):
                 missing[key] += 1
             chunk.append(record)

@@ -11,7 +11,7 @@ It is the page reviewers live in after the first hour, so two rules shape it:
   returns one page of record ids (``LIMIT``/``OFFSET``) and a count; the
   columns of the page (decisions, tags, scores) are then read for those ids
   only. Full-text search uses SQLite's FTS5 index or PostgreSQL's
-  ``to_tsvector`` GIN index (both made by migration ``0002_i19_tags_search``);
+  ``to_tsvector`` GIN index (both made by migration ``0003_tags_search``);
   a SQLite without FTS5 falls back to ``LIKE``.
 
 Changing an earlier decision (:func:`change_decision`) appends a decision and
@@ -71,7 +71,7 @@ FULL_TEXT_LABELS = ("include", "exclude")
 MAX_PER_PAGE = 200
 MAX_TERMS = 20
 MAX_TERM_CHARS = 80
-#: Must match the expression of the GIN index made by migration 0002_i19_tags_search.
+#: Must match the expression of the GIN index made by migration 0003_tags_search.
 PG_DOCUMENT = ("to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(abstract, '') "
                "|| ' ' || coalesce(CAST(CAST(authors AS jsonb) AS text), '') || ' ' "
                "|| coalesce(CAST(CAST(keywords AS jsonb) AS text), ''))")

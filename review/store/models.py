@@ -76,8 +76,18 @@ class Source(Base):
     missing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: Set when the file was imported again on purpose (``--force``): the source it repeats.
+    repeat_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     records: Mapped[list[Record]] = relationship(back_populates="source")
+
+    __table_args__ = (
+        # One first import per file: two imports of the same file racing each other
+        # cannot both land (the check before the insert alone is not atomic).
+        Index("uq_source_sha256_first", "sha256", unique=True,
+              sqlite_where=text("repeat_of IS NULL"),
+              postgresql_where=text("repeat_of IS NULL")),
+    )
 
 
 class Record(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from review.records import FIELDS
 from review.stages import Stage, stage_outcomes
 from review.store import settings as settings_rules
-from review.store.db import Store
+from review.store.db import Store, retry_busy, sqlite_path
 from review.store.models import (
     LABELS,
     ROLES,
@@ -38,6 +38,7 @@ from review.store.models import (
     Source,
     utcnow,
 )
+from review.store.staging import attached, record_stage
 
 #: What a new review starts with; the lead edits these in the app.
 #: The defaults of every setting (:class:`review.store.settings.Settings`), as plain values.
@@ -101,6 +102,36 @@ def set_setting(store: Store, key: str, value: Any, actor: str | None = None) ->
 
 # --- sources and records ----------------------------------------------------------------------
 
+def _first_import(s: Session, sha256: str) -> Source | None:
+    return s.scalars(select(Source).where(Source.sha256 == sha256)
+                     .order_by(Source.id)).first()
+
+
+def _duplicate(file_name: str, earlier: Source) -> DuplicateImportError:
+    return DuplicateImportError(
+        f"{file_name} was already imported as source {earlier.name!r} "
+        f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
+        "use --force to import it again")
+
+
+def _claim(s: Session, src: Source, file_name: str) -> None:
+    """Insert the source row; the unique index settles two imports of one file racing.
+
+    The check before it is only a courtesy (it refuses before the file is
+    parsed); this insert is the atomic part: on PostgreSQL the second import
+    waits for the first to commit, then fails here; on SQLite the writes are
+    serialised and the second sees the first's row.
+    """
+    s.add(src)
+    try:
+        s.flush()
+    except IntegrityError:
+        s.rollback()
+        earlier = _first_import(s, src.sha256)
+        if earlier is None:
+            raise
+        raise _duplicate(file_name, earlier) from None
+
 
 def _record_row(rec: dict[str, Any], source_id: int, position: int) -> dict[str, Any]:
     row = {f: rec.get(f) for f in FIELDS}
@@ -145,18 +176,14 @@ def add_source(
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     with store.session() as s:
-        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        earlier = _first_import(s, sha256)
         if earlier is not None and not force:
-            raise DuplicateImportError(
-                f"{file_name} was already imported as source {earlier.name!r} "
-                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
-                "use --force to import it again"
-            )
+            raise _duplicate(file_name, earlier)
         src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
                      sha256=sha256, record_count=len(records), missing=missing or {},
-                     search_date=search_date, query=query, imported_by=actor)
-        s.add(src)
-        s.flush()
+                     search_date=search_date, query=query, imported_by=actor,
+                     repeat_of=earlier.id if earlier is not None else None)
+        _claim(s, src, file_name)
         for start in range(0, len(records), chunk):
             rows = [_record_row(r, src.id, start + i + 1)
                     for i, r in enumerate(records[start:start + chunk])]
@@ -310,9 +337,19 @@ def add_decision(store: Store, *, record_id: int, reviewer_id: int, stage: str, 
     """Append a decision (and its audit row) in one transaction; returns its id.
 
     A repeated ``request_id`` (a retried click) returns the first decision's id
-    instead of writing it twice.
+    instead of writing it twice. A decision that meets a busy SQLite file (a
+    long import or backup elsewhere) is tried again, and past the last try
+    raises :class:`~review.store.db.StoreBusyError` with a message for the
+    reviewer, never a raw "database is locked".
     """
     _check(stage, label)
+    return retry_busy(lambda: _add_decision(store, record_id, reviewer_id, stage, label,
+                                            reason, note, request_id, actor))
+
+
+def _add_decision(store: Store, record_id: int, reviewer_id: int, stage: str, label: str,
+                  reason: str | None, note: str | None, request_id: str | None,
+                  actor: str | None) -> int:
     try:
         with store.session() as s:
             d = Decision(record_id=record_id, reviewer_id=reviewer_id, stage=stage, label=label,
@@ -350,6 +387,12 @@ def add_resolution(store: Store, *, record_id: int, stage: str, label: str, reso
                    reason: str | None = None, note: str | None = None,
                    actor: str | None = None) -> int:
     _check(stage, label)
+    return retry_busy(lambda: _add_resolution(store, record_id, stage, label, resolved_by,
+                                              reason, note, actor))
+
+
+def _add_resolution(store: Store, record_id: int, stage: str, label: str, resolved_by: int,
+                    reason: str | None, note: str | None, actor: str | None) -> int:
     with store.session() as s:
         r = Resolution(record_id=record_id, stage=stage, label=label, reason=reason, note=note,
                        resolved_by=resolved_by)
@@ -460,32 +503,36 @@ def add_source_streaming(
     force: bool = False,
     on_progress: Any = None,
 ) -> int:
-    """Add one imported file whose records arrive in chunks, in a single transaction.
+    """Add one imported file whose records arrive in chunks; the whole file lands or nothing.
 
     For exports too large to hold in memory (``review import`` streams every
     file through here): the duplicate-file check runs before the first chunk
-    is read; each chunk is inserted as it arrives and then dropped; the record
-    count, the missing-field summary and the audit row are written after the
-    last one. An exception from ``chunks`` (a malformed record near the end of
-    the file), from a row, or the process dying mid-way rolls the whole file
-    back: the review is unchanged. ``missing`` is read only after the last
-    chunk, so a streaming reader may still be filling it in.
+    is read; an exception from ``chunks`` (a malformed record near the end of
+    the file), from a row, or the process dying mid-way leaves the review
+    unchanged. ``missing`` is read only after the last chunk, so a streaming
+    reader may still be filling it in.
+
+    On SQLite the chunks are parsed and checked into a scratch file first
+    (:mod:`review.store.staging`) and the review is written in one short
+    transaction at the end, so reviewers keep deciding during a long import.
+    PostgreSQL locks rows, not the database, so there each chunk is inserted
+    as it arrives, in one transaction.
     """
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     with store.session() as s:
-        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        earlier = _first_import(s, sha256)
         if earlier is not None and not force:
-            raise DuplicateImportError(
-                f"{file_name} was already imported as source {earlier.name!r} "
-                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
-                "use --force to import it again"
-            )
-        src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
-                     sha256=sha256, record_count=0, missing={}, search_date=search_date,
-                     query=query, imported_by=actor)
-        s.add(src)
-        s.flush()
+            raise _duplicate(file_name, earlier)
+    meta = dict(name=name, kind=kind, file_name=file_name, file_format=file_format,
+                sha256=sha256, search_date=search_date, query=query, imported_by=actor)
+    path = sqlite_path(store.url)
+    if path is not None:
+        return _add_staged(store, path, meta, chunks, missing, force, on_progress)
+    with store.session() as s:
+        src = Source(**meta, record_count=0, missing={},
+                     repeat_of=earlier.id if earlier is not None else None)
+        _claim(s, src, file_name)
         # One INSERT statement per chunk whichever fields are empty (without
         # render_nulls the ORM splits a chunk by which keys are None).
         statement = insert(Record).execution_options(render_nulls=True)
@@ -503,3 +550,33 @@ def add_source_streaming(
         audit(s, actor, "import", "source", src.id, name=name, kind=kind, file=file_name,
               records=count, sha256=sha256)
         return src.id
+
+
+def _add_staged(store: Store, path: Any, meta: dict[str, Any],
+                chunks: Iterable[Sequence[dict[str, Any]]], missing: dict[str, int] | None,
+                force: bool, on_progress: Any) -> int:
+    """SQLite: parse into a scratch file, then one short write transaction (see above)."""
+    with record_stage(path) as stage:
+        for chunk in chunks:
+            rows = [_record_row(r, 0, stage.count + i + 1) for i, r in enumerate(chunk)]
+            stage.add(rows)
+            if on_progress and rows:
+                on_progress(len(rows))
+
+        def write() -> int:
+            with store.engine.connect() as conn, attached(conn, stage):
+                with Session(bind=conn) as s:
+                    earlier = _first_import(s, meta["sha256"])
+                    if earlier is not None and not force:
+                        raise _duplicate(meta["file_name"], earlier)
+                    src = Source(**meta, record_count=stage.count, missing=dict(missing or {}),
+                                 repeat_of=earlier.id if earlier is not None else None)
+                    _claim(s, src, meta["file_name"])
+                    stage.copy_into(conn, src.id)
+                    audit(s, meta["imported_by"], "import", "source", src.id,
+                          name=meta["name"], kind=meta["kind"], file=meta["file_name"],
+                          records=stage.count, sha256=meta["sha256"])
+                    s.commit()
+                    return src.id
+
+        return retry_busy(write)

@@ -248,3 +248,33 @@ def test_recurring_copies_threshold(copies: int) -> None:
     a = np.arange(copies - 1)
     ev = learn(p, a, a + 1, np.full(copies - 1, 100.0))
     assert bool(ev.recurring.all()) is (copies > RECURRING_COPIES)
+
+
+def test_shared_identifier_with_a_reliable_locator_disagreeing_is_maybe_and_hard() -> None:
+    cases = {
+        "different issues": {"issue_conflict": True},
+        "different page ranges": {"pages": "different"},
+        "page ranges end apart": {"end_conflict": True, "range_end": "different"},
+    }
+    for words, change in cases.items():
+        v = decide(pair(doi="same", **change))
+        assert (v.decision, v.hard, v.reason) == (MAYBE, True, f"same DOI but {words}")
+    pmid = decide(pair(pmid="same", issue_conflict=True))
+    assert pmid.reason == "same PubMed id but different issues"
+
+
+def test_shared_identifier_links_reworded_titles_only_with_authors_and_a_locator() -> None:
+    reworded = {"doi": "same", "ts": LIMITS.title_with_id - 1}
+    assert decide(pair(pages="same", vol="", **reworded)).decision == DUPLICATE
+    assert decide(pair(pages="", vol="same", **reworded)).decision == DUPLICATE
+    assert decide(pair(pages="", vol="", **reworded)).decision == MAYBE
+    no_authors = {"author_ok": False, "first_au": None, "au_share": None}
+    assert decide(pair(pages="same", **no_authors, **reworded)).decision == MAYBE
+    # no title at all: the identifier alone links
+    assert decide(pair(has_title=False, ts=float("nan"), doi="same")).decision == DUPLICATE
+
+
+def test_shared_identifier_with_different_title_marks_is_maybe() -> None:
+    v = decide(pair(doi="same", marks="title differs in part: 1 vs 2"))
+    assert (v.decision, v.hard) == (MAYBE, True)
+    assert v.reason == "same DOI but title differs in part: 1 vs 2"

@@ -1,7 +1,7 @@
 """tags, bulk actions, personal highlight terms and full-text search over records
 
-Revision ID: 0002_i19_tags_search
-Revises: 0001
+Revision ID: 0003_tags_search
+Revises: 0002_i17_source_sha
 Create Date: 2026-12-06 01:45:00
 
 Full-text search: on SQLite an FTS5 index (``record_fts``, its own copy of
@@ -14,8 +14,8 @@ without FTS5 gets no index and the search falls back to ``LIKE``.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_i19_tags_search"
-down_revision = "0001"
+revision = "0003_tags_search"
+down_revision = "0002_i17_source_sha"
 branch_labels = None
 depends_on = None
 
