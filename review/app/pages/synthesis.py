@@ -16,13 +16,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import extraction_ops, fulltext_ops
-from review.app import synthesis_ops as ops
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
 from review.extraction import Codebook, FormError, load_forms
+from review.extraction import store_ops as extraction_ops
+from review.screening import fulltext
 from review.store import repo
 from review.synthesis import mechanisms as mech
+from review.synthesis import store_ops as ops
 
 TITLE = "Synthesis"
 ICON = ":material/hub:"
@@ -138,7 +139,7 @@ def _meta_choices(ctx: AppContext, ex: pd.DataFrame, codebook: Codebook | None
                        disabled=method == "FE")
     subgroup = st.selectbox("Subgroups", list(SUBGROUPS), key="syn_meta_subgroup",
                             format_func=SUBGROUPS.get)
-    reports = fulltext_ops.reports_frame(ctx.store).dropna(subset=["study_id", "year"])
+    reports = fulltext.reports_frame(ctx.store).dropna(subset=["study_id", "year"])
     years = {str(int(s)): int(y) for s, y in reports.groupby("study_id")["year"].min().items()}
     return {"outcome": outcome, "time_point": time_point, "measure": measure,
             "method": method, "hksj": bool(hksj and method != "FE"),

@@ -12,11 +12,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import queries
 from review.app.context import AppContext
 from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
-from review.store import repo
+from review.screening import decisions
+from review.stages import Stage
+from review.store import accounts, repo
 
 TITLE = "Team & settings"
 ICON = ":material/groups:"
@@ -24,7 +25,7 @@ URL = "team"
 ROLES = ("lead",)
 
 K_FLASH = "team_flash"
-STAGE = "title_abstract"
+STAGE = Stage.TITLE_ABSTRACT
 
 
 def lines(text: str) -> list[str]:
@@ -45,7 +46,7 @@ def _flash() -> None:
 
 def _reviewers(ctx: AppContext) -> pd.DataFrame:
     people = repo.reviewers_frame(ctx.store)
-    work = queries.reviewer_workload(ctx.store, STAGE)
+    work = decisions.reviewer_workload(ctx.store, STAGE)
     people = people.merge(work, on="reviewer_id", how="left").fillna(
         {"assigned": 0, "decided": 0})
     people[["assigned", "decided"]] = people[["assigned", "decided"]].astype(int)
@@ -116,11 +117,11 @@ def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
             who = ctx.user.username
             try:
                 if not is_me and bool(active) != bool(row["active"]):
-                    queries.set_reviewer_active(ctx.store, rid, bool(active), who)
+                    accounts.set_reviewer_active(ctx.store, rid, bool(active), who)
                 if not is_me and role != row["role"]:
-                    queries.set_reviewer_role(ctx.store, rid, role, who)
+                    accounts.set_reviewer_role(ctx.store, rid, role, who)
                 if password:
-                    queries.set_reviewer_password(ctx.store, rid, password, who)
+                    accounts.set_reviewer_password(ctx.store, rid, password, who)
             except repo.RepoError as exc:
                 st.error(str(exc))
                 return
@@ -141,7 +142,7 @@ def _sampling_phase(ctx: AppContext, s: dict) -> None:
                  "hypergeometric test can then say, with 95% confidence, when the target recall "
                  "is reached.")
         if st.button("Start random sampling", key="start_sampling"):
-            n = len(repo.outcomes(ctx.store, "title_abstract"))
+            n = len(repo.outcomes(ctx.store, Stage.TITLE_ABSTRACT))
             repo.set_setting(ctx.store, "sampling_start", n, actor=ctx.user.username)
             store_rank(ctx.store)
             st.session_state[K_FLASH] = f"Random sampling started after {n} screened records."

@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from review.app import fulltext_ops
 from review.extraction import Form, FormLibrary, load_forms, validate_values
 from review.extraction.forms import find_forms_dir
+from review.screening import fulltext
 from review.store import Store, repo
 from review.store.models import Extraction, Study, utcnow
 
@@ -41,11 +41,7 @@ class ExtractionError(ValueError):
 
 def forms_dir(settings: Mapping[str, Any] | None = None) -> Path:
     """Where the review's forms are (:func:`review.extraction.forms.find_forms_dir`)."""
-    folder = find_forms_dir((settings or {}).get("extraction_forms_dir"))
-    if folder is None:
-        raise ExtractionError("no folder of extraction forms: set REVIEW_FORMS_DIR or the "
-                              "'extraction_forms_dir' setting")
-    return folder
+    return find_forms_dir((settings or {}).get("extraction_forms_dir"))
 
 
 def library(settings: Mapping[str, Any] | None = None) -> FormLibrary:
@@ -61,7 +57,7 @@ def extractors_per_study(settings: Mapping[str, Any]) -> int:
 
 def studies_to_extract(store: Store) -> pd.DataFrame:
     """Studies with at least one report included at full text: study_id, study, reports."""
-    studies = fulltext_ops.studies_frame(store)
+    studies = fulltext.studies_frame(store)
     # astype(bool): an empty frame's column is object-typed, and pandas would read it as labels
     chosen = studies[studies["included"].astype(bool)]
     return chosen[["study_id", "study", "reports"]].reset_index(drop=True)
