@@ -82,7 +82,10 @@ def main() -> None:
             if args.baseline is not None:
                 base = run(args.baseline, src, Path(tmp) / f"base{k}", args.extra, args.timeout)
             rows.append((k, cpu, wall, *base))
-    fmt = (lambda x: "timeout" if x is None else f"{x:.1f}")
+
+    def fmt(x: float | None) -> str:
+        return "timeout" if x is None else f"{x:.1f}"
+
     print("| studies | this branch CPU s | wall s | baseline CPU s | wall s | ratio |")
     print("|---:|---:|---:|---:|---:|---:|")
     for k, cpu, wall, bcpu, bwall in rows:
