@@ -14,7 +14,25 @@ plain tables rather than in any of them:
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pandas as pd
+
+
+class Stage(StrEnum):
+    """The two screening stages a record passes (values as stored in the database)."""
+
+    TITLE_ABSTRACT = "title_abstract"
+    FULL_TEXT = "full_text"
+
+    @property
+    def words(self) -> str:
+        """How a page names the stage."""
+        return {"title_abstract": "Title/abstract", "full_text": "Full text"}[self.value]
+
+
+#: Every stage, in the order a record passes them.
+STAGES: tuple[Stage, ...] = tuple(Stage)
 
 DECISION_COLUMNS = ["id", "record_id", "reviewer_id", "label", "reason", "created_at"]
 RESOLUTION_COLUMNS = ["id", "record_id", "label", "reason", "created_at"]

@@ -17,14 +17,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from review.store.accounts import SignedIn
 from review.screening.decisions import sees_everyone, visible_decisions
-from review.stages import current_decisions
+from review.stages import Stage, current_decisions
 from review.store import Store, repo
+from review.store.accounts import SignedIn
 from review.store.files import StoredFile, store_pdf
 from review.store.models import Record, Report, Study
 
-STAGE = "full_text"
+STAGE = Stage.FULL_TEXT
 #: What a reviewer can decide about a full text (no "maybe": the text is in hand).
 FULL_TEXT_LABELS = ("include", "exclude")
 REPORT_COLUMNS = [
@@ -63,7 +63,7 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
             .order_by(Report.id)
         ).all()
     df = pd.DataFrame(rows, columns=REPORT_COLUMNS[:13])
-    ta = repo.outcomes(store, "title_abstract").set_index("record_id")["label"]
+    ta = repo.outcomes(store, Stage.TITLE_ABSTRACT).set_index("record_id")["label"]
     ft = repo.outcomes(store, STAGE).set_index("record_id")
     df["title_abstract"] = [ta.get(r) for r in df["record_id"]]
     for col in ("label", "status", "reason"):

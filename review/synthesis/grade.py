@@ -155,9 +155,6 @@ class GradeAssessment:
     def certainty(self) -> str:
         return CERTAINTY[self.level]
 
-    def domain_table(self) -> dict[str, str]:
-        return {DOMAIN_LABELS[d]: str(getattr(self, d)) for d in DOMAINS}
-
 
 @dataclass(frozen=True)
 class SofRow:
