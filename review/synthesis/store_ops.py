@@ -33,6 +33,7 @@ from review.extraction import Codebook
 from review.synthesis import mechanisms as mech
 from review.synthesis import plots
 from review.synthesis.effects import RATIO_MEASURES, EffectSizeError, compute_effects
+from review.synthesis.grade import GradeError
 from review.synthesis.mechanisms import OUTCOME_FORM
 from review.synthesis.meta import (
     MetaAnalysisError,
@@ -419,7 +420,24 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                                                    favours=favours(effects))),
         f"funnel_{name}": _figure_pair(funnel_plot(r, egger=a.egger))}
     panel.downloads = {f"meta_{name}": _downloads(tables, ("xlsx", "docx"))}
+    try:
+        panel.downloads[f"grade_sof_{name}"] = grade_downloads(a, title or outcome)
+    except GradeError as exc:
+        panel.notes.append(f"GRADE summary of findings not drafted: {exc}")
     return panel
+
+
+def grade_downloads(a: OutcomeAnalysis, outcome: str) -> dict[str, bytes]:
+    """A GRADE summary-of-findings table drafted from the pooled data (DOCX and XLSX):
+    inconsistency, imprecision and publication bias from the numbers, risk of bias and
+    indirectness left at "not serious" and said to be the team's to rate."""
+    from review.synthesis.grade import export_sof_docx, export_sof_xlsx
+    from review.synthesis.grade_data import sof_row_from_data
+
+    row, _ = sof_row_from_data(outcome, a)
+    with tempfile.TemporaryDirectory(prefix="review-grade-") as tmp:
+        return {"docx": export_sof_docx([row], Path(tmp) / "sof.docx").read_bytes(),
+                "xlsx": export_sof_xlsx([row], Path(tmp) / "sof.xlsx").read_bytes()}
 
 
 #: View name → panel function, for pages that pick a view by name.
