@@ -270,6 +270,7 @@ def test_trim_and_fill_matches_metafor(name, method):
     tf = trim_and_fill(meta_analyse(e.yi, e.vi, method))
     case = f"{name}_trimfill_{method}"
     assert tf.k0 == ref(case, "k0")
+    assert tf.se_k0 == pytest.approx(ref(case, "se_k0"), abs=1e-9)
     assert tf.side == ("right" if ref(case, "side_right") else "left")
     for key in ("estimate", "se", "ci_low", "ci_high", "tau2"):
         assert getattr(tf.result, key) == pytest.approx(ref(case, key), abs=TOL), key
