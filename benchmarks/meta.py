@@ -41,10 +41,15 @@ def run(checkout: Path, src: Path, out: Path, extra: list[str], timeout: float
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     try:
-        subprocess.run(cmd, env=env, check=True, timeout=timeout, capture_output=True)
+        done = subprocess.run(cmd, env=env, timeout=timeout, capture_output=True, text=True)
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - t0
     wall = time.perf_counter() - t0
+    if done.returncode != 0 or not (out / "forest.png").exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
+        print(f"{checkout}: review meta failed (exit {done.returncode}): {tail[0]}",
+              file=sys.stderr)
+        return None, wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return cpu, wall
