@@ -287,7 +287,7 @@ def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: 
         known = ", ".join(sorted(set(results["outcome"].dropna()))) or "none yet"
         raise fail(f"no extracted results for outcome {outcome!r} (outcomes extracted: {known})")
     try:
-        effects, notes = study_effects(results, outcome, measure, time_point)
+        effects, notes = study_effects(results, outcome, measure, time_point, all_results=True)
         return analyse(effects, measure, method, hksj, notes=notes)  # type: ignore[arg-type]
     except (SynthesisInputError, EffectSizeError, MetaAnalysisError) as exc:
         raise fail(f"outcome {outcome!r}: {exc}") from exc

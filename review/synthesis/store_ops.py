@@ -33,6 +33,7 @@ from review.extraction import Codebook
 from review.synthesis import mechanisms as mech
 from review.synthesis import plots
 from review.synthesis.effects import RATIO_MEASURES, EffectSizeError, compute_effects
+from review.synthesis.grade import GradeError
 from review.synthesis.mechanisms import OUTCOME_FORM
 from review.synthesis.meta import (
     MetaAnalysisError,
@@ -103,21 +104,23 @@ def _whole_sample(results: pd.DataFrame, outcome: str, time_point: str | None) -
 
 
 def study_effects(results: pd.DataFrame, outcome: str, measure: str,
-                  time_point: str | None = None, level: float = 0.95
-                  ) -> tuple[pd.DataFrame, list[str]]:
+                  time_point: str | None = None, level: float = 0.95,
+                  all_results: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """One effect per study (yi, vi on the analysis scale) for ``outcome`` and ``measure``.
 
     Per study the first whole-sample result (in the order extracted) that can give
-    ``measure`` is used. Returns the frame (study_id, study, yi, vi, n, source,
-    measure_text, time_point, flipped; ``attrs["direction_of_benefit"]`` says which way
-    they read) and notes for the reader.
+    ``measure`` is used — or, with ``all_results``, every such result (several rows per
+    study, for the three-level model). Returns the frame (study_id, study, yi, vi, n,
+    source, measure_text, time_point, flipped; ``attrs["direction_of_benefit"]`` says which
+    way they read) and notes for the reader.
     """
     if measure not in POOLABLE:
         raise SynthesisInputError(f"pool as one of {', '.join(POOLABLE)}, not {measure!r}")
     chosen: dict[Any, dict[str, Any]] = {}
-    for r in _whole_sample(results, outcome, time_point).to_dict("records"):
-        if r["study_id"] not in chosen and _gives(r, measure):
-            chosen[r["study_id"]] = r
+    for i, r in enumerate(_whole_sample(results, outcome, time_point).to_dict("records")):
+        key = (r["study_id"], i) if all_results else r["study_id"]
+        if key not in chosen and _gives(r, measure):
+            chosen[key] = r
     if not chosen:
         raise SynthesisInputError(f"no study reports {outcome!r} in a form that gives {measure}")
     directions = [r["direction_of_benefit"] for r in chosen.values()]
@@ -198,6 +201,16 @@ def analyse(effects: pd.DataFrame, measure: str, method: str = "REML", hksj: boo
     notes = list(notes or [])
     studies = list(effects["study"])
     yi, vi = effects["yi"].to_numpy(float), effects["vi"].to_numpy(float)
+    ids = effects["study_id"] if "study_id" in effects.columns else effects["study"]
+    n_clusters = ids.nunique()
+    if 2 <= n_clusters < len(effects) and len(effects) >= 3:
+        # several results of one study are not independent: three-level model (results in
+        # studies) with CR2 errors, instead of keeping one result per study
+        from review.synthesis.meta_multilevel import three_level
+
+        result = three_level(yi, vi, ids.tolist(), studies=studies, measure=measure,
+                             level=level, robust=True, notes=notes)
+        return OutcomeAnalysis(effects=effects, result=result, notes=result.notes)
     result = meta_analyse(yi, vi, method, hksj, measure=measure, studies=studies, level=level,
                           notes=notes)
     sub = None
@@ -363,7 +376,8 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                years: Mapping[str, int] | None = None, title: str | None = None) -> Panel:
     """One outcome's analysis: numbers, forest and funnel plots, tables and downloads."""
     try:
-        effects, notes = study_effects(results_frame(ex), outcome, measure, time_point)
+        effects, notes = study_effects(results_frame(ex), outcome, measure, time_point,
+                                       all_results=True)
         effects = _with_study_facts(effects, ex, codebook)
         a = analyse(effects, measure, method, hksj and method != "FE", subgroup=subgroup,
                     years={int(k): int(v) for k, v in (years or {}).items()}, notes=notes)
@@ -389,8 +403,7 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                                        "studies": r.study_table()}
     if a.subgroups is not None:
         s = a.subgroups
-        panel.lines.append(f"Test for subgroup differences: Q = {s.q_between:.2f}, "
-                           f"df {s.df_between}, p = {s.p_between:.3g}")
+        panel.lines.append(f"Test for subgroup differences: {s.between_text}")
         tables["subgroups"] = s.table()
     if a.leave_one_out is not None:
         tables["leave_one_out"] = a.leave_one_out
@@ -407,7 +420,24 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                                                    favours=favours(effects))),
         f"funnel_{name}": _figure_pair(funnel_plot(r, egger=a.egger))}
     panel.downloads = {f"meta_{name}": _downloads(tables, ("xlsx", "docx"))}
+    try:
+        panel.downloads[f"grade_sof_{name}"] = grade_downloads(a, title or outcome)
+    except GradeError as exc:
+        panel.notes.append(f"GRADE summary of findings not drafted: {exc}")
     return panel
+
+
+def grade_downloads(a: OutcomeAnalysis, outcome: str) -> dict[str, bytes]:
+    """A GRADE summary-of-findings table drafted from the pooled data (DOCX and XLSX):
+    inconsistency, imprecision and publication bias from the numbers, risk of bias and
+    indirectness left at "not serious" and said to be the team's to rate."""
+    from review.synthesis.grade import export_sof_docx, export_sof_xlsx
+    from review.synthesis.grade_data import sof_row_from_data
+
+    row, _ = sof_row_from_data(outcome, a)
+    with tempfile.TemporaryDirectory(prefix="review-grade-") as tmp:
+        return {"docx": export_sof_docx([row], Path(tmp) / "sof.docx").read_bytes(),
+                "xlsx": export_sof_xlsx([row], Path(tmp) / "sof.xlsx").read_bytes()}
 
 
 #: View name → panel function, for pages that pick a view by name.
