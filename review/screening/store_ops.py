@@ -68,7 +68,10 @@ def rank_store(store: Store) -> dict[str, Any]:
     n_rel = sum(labels.values())
     settings = repo.get_settings(store)
     # the lead's choice among review.screening.components.available_models()
-    spec = get_model(settings.get("ranking_model"))
+    try:
+        spec = get_model(settings.get("ranking_model"))
+    except KeyError:  # a model this version does not have: rank with the default
+        spec = get_model(None)
     model = spec.description
     sampling_start = settings.get("sampling_start")
     if sampling_start is not None:
