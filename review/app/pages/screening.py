@@ -24,7 +24,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening import decisions, queue
 from review.stages import Stage
-from review.store import Store, accounts, repo
+from review.store import Store, StoreBusyError, accounts, repo
 
 TITLE = "Screening"
 ICON = ":material/fact_check:"
@@ -90,9 +90,13 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
     if reason == NO_REASON:
         reason = None
     note = (st.session_state.get(f"note_{record_id}") or "").strip() or None
-    repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id, stage=STAGE,
-                      label=label, reason=reason, note=note, request_id=request_id,
-                      actor=me.username)
+    try:  # the store retries a busy SQLite file; past that, say so (nothing was saved)
+        repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id,
+                          stage=STAGE, label=label, reason=reason, note=note,
+                          request_id=request_id, actor=me.username)
+    except StoreBusyError as exc:
+        st.session_state[K_FLASH] = ("busy", record_id, str(exc))
+        return
     st.session_state[K_SERIAL] = st.session_state.get(K_SERIAL, 0) + 1
     claim = queue.next_record(ctx.store, me.reviewer_id, STAGE,
                               per_record=int(ctx.settings.get("reviewers_per_record", 1)),
@@ -133,6 +137,9 @@ def _flash(store: Store) -> None:
         st.rerun(scope="app")  # the app shell shows the sign-in form
     if label == "nothing":
         st.info("Nothing to undo: you have no standing decision.")
+        return
+    if label == "busy":
+        st.error(escape_markdown(extra), icon=":material/hourglass_top:")
         return
     title = (decisions.records_brief(store, [record_id]).get(record_id) or {}).get("title")
     what = escape_markdown(shorten(title, 80))
