@@ -20,6 +20,7 @@ from sqlalchemy import select
 from review.app.context import SignedIn
 from review.app.files import StoredFile, store_pdf
 from review.app.queries import sees_everyone, visible_decisions
+from review.report import evidence
 from review.stages import current_decisions
 from review.store import Store, repo
 from review.store.models import Record, Report, Study
@@ -30,7 +31,7 @@ FULL_TEXT_LABELS = ("include", "exclude")
 REPORT_COLUMNS = [
     "report_id", "record_id", "title", "authors", "year", "journal", "doi", "retrieval",
     "not_retrieved_reason", "pdf_path", "pdf_sha256", "study_id", "study", "title_abstract",
-    "label", "status", "reason", "n_reviewers",
+    "label", "status", "reason", "n_reviewers", "duplicate",
 ]
 
 
@@ -71,6 +72,7 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
     df["n_reviewers"] = [int(ft["n_reviewers"].get(r, 0)) if r in ft.index else 0
                          for r in df["record_id"]]
     df["study_id"] = df["study_id"].astype("Int64")
+    df["duplicate"] = df["record_id"].isin(evidence.linked_records(store))
     if not _sees_all(store, viewer, settings):
         for col in ("label", "status", "reason"):
             df[col] = None
@@ -111,16 +113,36 @@ def all_decisions(store: Store, viewer: SignedIn | None = None,
     return cur
 
 
+def _counting(reports: pd.DataFrame, label: str) -> pd.Series:
+    """Reports that count with this final label, by the rule PRISMA and the tables use."""
+    ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
+    dups = reports.loc[reports["duplicate"].astype(bool), "record_id"]
+    return evidence.counted_mask(reports, ft, dups, label)
+
+
+def included_reports(reports: pd.DataFrame) -> pd.DataFrame:
+    """The included reports of :func:`reports_frame`, with their ``study_key``."""
+    ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
+    return evidence.included_reports(
+        reports, ft, reports.loc[reports["duplicate"].astype(bool), "record_id"])
+
+
 def progress_counts(reports: pd.DataFrame) -> dict[str, int]:
-    """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`."""
+    """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`.
+
+    ``included``/``excluded``/``studies`` follow :mod:`review.report.evidence`, so
+    the page shows the numbers ``review prisma`` and ``review tables`` print.
+    """
     not_retrieved = reports["retrieval"] == "not_retrieved"
+    inc = included_reports(reports)
     return {
         "sought": len(reports),
         "not_retrieved": int(not_retrieved.sum()),
         "with_pdf": int(reports["pdf_path"].map(lambda p: isinstance(p, str) and bool(p)).sum()),
         "assessed": int(reports["label"].isin(FULL_TEXT_LABELS).sum()),
-        "included": int((reports["label"] == "include").sum()),
-        "excluded": int((reports["label"] == "exclude").sum()),
+        "included": len(inc),
+        "included_studies": int(inc["study_key"].nunique()),
+        "excluded": int(_counting(reports, "exclude").sum()),
         "conflicts": int((reports["status"] == "conflict").sum()),
         "awaiting": int((~not_retrieved & reports["label"].isna()).sum()),
     }
@@ -140,7 +162,7 @@ def studies_frame(store: Store, reports: pd.DataFrame | None = None) -> pd.DataF
         rows.append({
             "study_id": sid, "study": label, "note": note, "reports": len(mine),
             "report_ids": [int(x) for x in mine["report_id"]],
-            "included": bool((mine["label"] == "include").any()),
+            "included": bool(_counting(mine, "include").any()),
         })
     return pd.DataFrame(rows, columns=["study_id", "study", "note", "reports", "report_ids",
                                        "included"])

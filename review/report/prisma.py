@@ -37,6 +37,8 @@ from typing import Any
 
 import pandas as pd
 
+from review.report import evidence
+
 AUTOMATION_INELIGIBLE = "Marked ineligible by automation tool"
 REMOVED_OTHER = "Removed before screening (other reason)"
 STOPPING_RULE = "Not screened: stopping rule"
@@ -63,7 +65,8 @@ class PrismaInputs:
     * sources: name, kind, records (as imported)
     * ta / ft: :func:`review.stages.stage_outcomes` rows (record_id, label, status, reason)
     * ta_automation: record ids whose current title/abstract decision is the automation's
-    * reports: record_id, retrieval ('sought' / 'not_retrieved'), study_id (may be NA)
+    * reports: record_id, retrieval ('sought' / 'not_retrieved'), study_id (may be NA),
+      report_id (optional)
     """
 
     records: pd.DataFrame
@@ -88,7 +91,7 @@ class PrismaCounts:
     checks: list[str]
     #: Screened records with no final title/abstract label yet (unscreened, conflict, maybe).
     awaiting_screening: int = 0
-    #: Reports assessed (databases/registers column) with no final full-text label yet.
+    #: Reports assessed (either column) with no final full-text label yet.
     awaiting_full_text: int = 0
 
     def as_prisma2020(self) -> dict[str, Any]:
@@ -150,7 +153,6 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
 
     reports = inp.reports
     retrieval = dict(zip(reports["record_id"].astype(int), reports["retrieval"], strict=True))
-    study_of = dict(zip(reports["record_id"].astype(int), reports["study_id"], strict=True))
     ft = inp.ft
     ft_label = dict(zip(ft["record_id"].astype(int), ft["label"], strict=True))
     ft_reason = dict(zip(ft["record_id"].astype(int), ft["reason"], strict=True))
@@ -167,13 +169,13 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
         v[f"{prefix}_excluded"] = _reasons_text(dict(reasons.most_common()))
         return {r for r in assessed if ft_label.get(r) == "include"}, dict(reasons.most_common())
 
-    included_left, reasons_left = column(left, "dbr")
-    included_right, reasons_right = column(right, "other")
-    included = included_left | included_right
-    studies = {("study", study_of[r]) if pd.notna(study_of.get(r)) else ("report", r)
-               for r in included}
+    _, reasons_left = column(left, "dbr")
+    _, reasons_right = column(right, "other")
+    # Included reports and studies: the rule every view shares (review.report.evidence).
+    included = evidence.included_reports(_with_report_ids(reports), ft_label,
+                                         set(rec["record_id"].astype(int)) - left - right)
     v["new_reports"] = len(included)
-    v["new_studies"] = len(studies)
+    v["new_studies"] = int(included["study_key"].nunique())
     v["previous_studies"] = int(inp.previous_studies)
     v["previous_reports"] = int(inp.previous_reports)
     v["total_studies"] = v["new_studies"] + v["previous_studies"]
@@ -181,12 +183,19 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
 
     checks = _checks(v, screened, excluded, left, retrieval, ta_label, ft_label, db_record)
     awaiting_ta = {r for r in screened - excluded if r not in retrieval}
-    awaiting_ft = {r for r, how in retrieval.items() if r in left and how != "not_retrieved"
-                   and ft_label.get(r) not in ("include", "exclude")}
+    awaiting_ft = {r for r, how in retrieval.items() if r in left | right
+                   and how != "not_retrieved" and ft_label.get(r) not in ("include", "exclude")}
     return PrismaCounts(values=v, excluded_by_reviewers=len(excluded - by_rule),
                         excluded_by_stopping_rule=len(by_rule), ft_reasons=reasons_left,
                         other_ft_reasons=reasons_right, checks=checks,
                         awaiting_screening=len(awaiting_ta), awaiting_full_text=len(awaiting_ft))
+
+
+def _with_report_ids(reports: pd.DataFrame) -> pd.DataFrame:
+    """``reports`` with a ``report_id`` (the record id stands in where none was read)."""
+    if "report_id" in reports.columns:
+        return reports
+    return reports.assign(report_id=reports["record_id"])
 
 
 def _sample(ids: set[int], k: int = 10) -> str:
@@ -242,9 +251,9 @@ def inputs_from_store(store) -> PrismaInputs:
     ta_dec = repo.decisions_frame(store, "title_abstract")
     with store.session() as s:
         automation = set(s.scalars(select(Reviewer.id).where(Reviewer.role == "automation")))
-        reports = pd.DataFrame(s.execute(select(Report.record_id, Report.retrieval,
+        reports = pd.DataFrame(s.execute(select(Report.id, Report.record_id, Report.retrieval,
                                                 Report.study_id)).all(),
-                               columns=["record_id", "retrieval", "study_id"])
+                               columns=["report_id", "record_id", "retrieval", "study_id"])
     cur = current_decisions(ta_dec)
     ta_auto = set(cur.loc[cur["reviewer_id"].isin(automation), "record_id"].astype(int))
     settings = repo.get_settings(store)
