@@ -81,3 +81,27 @@ def stage_outcomes(
     out["record_id"] = out["record_id"].astype(int)
     out["n_reviewers"] = out["n_reviewers"].astype(int)
     return out.astype({"label": object, "reason": object, "status": object})
+
+
+class DecisionError(ValueError):
+    """A submitted label or reason that the page did not offer (a forged or stale value)."""
+
+
+def checked_decision(settings: dict, stage: str, label: str, reason: str | None,
+                     labels: tuple[str, ...] = ("include", "exclude", "maybe")) -> str | None:
+    """The reason to store with ``label``, after checking both against what the page offered.
+
+    Widgets are only the browser's suggestion: a client can send any value for a
+    select box. So the label must be one of ``labels`` and an exclusion's reason one
+    of the review's reasons for ``stage`` (``exclusion_reasons_<stage>``); anything
+    else is refused with :class:`DecisionError` rather than stored. A reason is kept
+    only with *exclude*. Called by every writer of decisions and resolutions.
+    """
+    if label not in labels:
+        raise DecisionError(f"{label!r} is not a decision here (choose {', '.join(labels)})")
+    if label != "exclude" or reason is None:
+        return None
+    offered = [str(r) for r in settings.get(f"exclusion_reasons_{stage}") or []]
+    if reason not in offered:
+        raise DecisionError(f"{reason!r} is not one of the review's exclusion reasons")
+    return reason

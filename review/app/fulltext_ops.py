@@ -279,6 +279,10 @@ def decide(store: Store, *, report_id: int, reviewer_id: int, label: str,
             raise FullTextError(f"report #{report_id} is marked not retrieved; attach its PDF "
                                 "or seek it again before deciding")
         record_id = rep.record_id
+    if record_id in evidence.linked_records(store):
+        raise FullTextError(f"report #{report_id}'s record #{record_id} is linked as a "
+                            "duplicate, so it no longer counts; unmerge it on the Duplicates "
+                            "page before deciding")
     return repo.add_decision(store, record_id=record_id, reviewer_id=reviewer_id, stage=STAGE,
                              label=label, reason=reason, note=(note or "").strip() or None,
                              request_id=request_id, actor=actor)

@@ -777,7 +777,11 @@ def reject_candidate(store: Store, candidate_id: int, *, actor: str | None = Non
     """A person says the pair are two works: they stay apart, now and in later runs."""
     with store.session() as s:
         _lock_links(s)
-        _decide(s, candidate_id, REJECTED, actor)
+        cand = _decide(s, candidate_id, REJECTED, actor)
+        live = _live_canonical(s)
+        if live.get(cand.record_a, cand.record_a) == live.get(cand.record_b, cand.record_b):
+            raise DedupStoreError(f"records #{cand.record_a} and #{cand.record_b} are already "
+                                  "one cluster; unmerge the link that joins them first")
 
 
 def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = None,

@@ -107,6 +107,18 @@ def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:
     assert decisions(review.store, ana)[-1] == (second, "maybe", None, None)
 
 
+def test_a_forged_exclusion_reason_is_not_stored(review, monkeypatch) -> None:
+    """Finding 9 of issue 16: the browser sends a reason the lead never listed."""
+    at = sign_in(app_for(review, monkeypatch), "ana")
+    first = shown_record(at)
+    at.session_state[f"reason_{first}"] = "=HYPERLINK(\"http://x\")"
+    at.button(key=f"exclude_{first}").click().run()
+    assert not at.exception, at.exception
+    assert decisions(review.store, review.ids["ana"]) == []
+    assert shown_record(at) == first
+    assert any("not one of the review's exclusion reasons" in e.value for e in at.error)
+
+
 def test_a_repeated_click_is_recorded_once(review, monkeypatch) -> None:
     from review.app.pages import screening
 
@@ -254,7 +266,7 @@ def test_lead_resolves_a_conflict_and_sees_kappa(dual_review, monkeypatch) -> No
     rid = conflicted[0]
     at.radio(key=f"res_label_title_abstract_{rid}").set_value("exclude")
     at.selectbox(key=f"res_reason_title_abstract_{rid}").select("Wrong outcome")
-    at.text_input(key=f"res_note_title_abstract_{rid}").input("discussed 3 May")
+    at.text_area(key=f"res_note_title_abstract_{rid}").input("discussed 3 May")
     next(b for b in at.button if b.label == "Resolve").click().run()
     assert not at.exception, at.exception
     assert metrics(at)["Open conflicts"] == "1"
@@ -267,6 +279,40 @@ def test_lead_resolves_a_conflict_and_sees_kappa(dual_review, monkeypatch) -> No
     assert decisions(dual_review.store, dual_review.ids["ana"])[0][:2] == (rid, "include")
     out = repo.outcomes(dual_review.store, TA).set_index("record_id")
     assert out.at[rid, "status"] == "resolved" and out.at[rid, "label"] == "exclude"
+
+
+def test_conflict_form_preselects_nothing_and_enter_cannot_submit(dual_review, monkeypatch
+                                                                  ) -> None:
+    """Finding 7 of issue 16: no pre-selected label, no form that Enter submits."""
+    rid = _disagree(dual_review)[0]
+    at = sign_in(app_for(dual_review, monkeypatch), "lead")
+    at.session_state["goto"] = "conflicts"
+    at.run()
+    radio = at.radio(key=f"res_label_title_abstract_{rid}")
+    assert radio.value is None and radio.index is None
+    # the note is a text area (Enter adds a line) and there is no st.form to submit
+    at.text_area(key=f"res_note_title_abstract_{rid}").input("first line").run()
+    assert not at.get("form")
+    assert metrics(at)["Open conflicts"] == "2"
+    next(b for b in at.button if b.label == "Resolve").click().run()
+    assert any("Choose the final decision" in e.value for e in at.error)
+    assert metrics(at)["Open conflicts"] == "2"
+    with dual_review.store.session() as s:
+        assert s.execute(select(Resolution.id)).all() == []
+
+
+def test_a_forged_reason_is_refused_on_the_server(dual_review, monkeypatch) -> None:
+    """Finding 9 of issue 16: a select box value that was never offered is not stored."""
+    rid = _disagree(dual_review)[0]
+    at = sign_in(app_for(dual_review, monkeypatch), "lead")
+    at.session_state["goto"] = "conflicts"
+    at.run()
+    at.radio(key=f"res_label_title_abstract_{rid}").set_value("exclude")
+    at.session_state[f"res_reason_title_abstract_{rid}"] = "<b>made-up reason</b>"
+    next(b for b in at.button if b.label == "Resolve").click().run()
+    assert any("not one of the review's exclusion reasons" in e.value for e in at.error)
+    with dual_review.store.session() as s:
+        assert s.execute(select(Resolution.id)).all() == []
 
 
 def test_not_blind_shows_the_other_reviewers_label_blind_does_not(dual_review, monkeypatch

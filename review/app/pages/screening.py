@@ -22,6 +22,7 @@ import streamlit as st
 from review.app import auth, progress, queries, queue
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
+from review.stages import DecisionError, checked_decision
 from review.store import Store, repo
 
 TITLE = "Screening"
@@ -87,6 +88,11 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
     reason = st.session_state.get(f"reason_{record_id}") if label == "exclude" else None
     if reason == NO_REASON:
         reason = None
+    try:  # checked on the server: a select box's value is whatever the browser sent
+        reason = checked_decision(ctx.settings, STAGE, label, reason)
+    except DecisionError as exc:
+        st.session_state[K_FLASH] = ("refused", record_id, str(exc))
+        return
     note = (st.session_state.get(f"note_{record_id}") or "").strip() or None
     repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id, stage=STAGE,
                       label=label, reason=reason, note=note, request_id=request_id,
@@ -131,6 +137,9 @@ def _flash(store: Store) -> None:
         st.rerun(scope="app")  # the app shell shows the sign-in form
     if label == "nothing":
         st.info("Nothing to undo: you have no standing decision.")
+        return
+    if label == "refused":
+        st.error(f"Not saved: {escape_markdown(extra)}. Choose again.")
         return
     title = (queries.records_brief(store, [record_id]).get(record_id) or {}).get("title")
     what = escape_markdown(shorten(title, 80))
@@ -240,7 +249,7 @@ def _controls(ctx: AppContext, record_id: int) -> None:
     reasons = [NO_REASON, *[str(r) for r in ctx.settings.get(f"exclusion_reasons_{STAGE}") or []]]
     key = f"reason_{record_id}"
     if key in st.session_state and st.session_state[key] not in reasons:
-        reasons.append(st.session_state[key])  # a reason since removed from the list
+        del st.session_state[key]  # a reason no longer offered (or never offered) is not kept
     rid = _request_id(record_id)
     for label, icon in (("include", ":material/check_circle:"), ("exclude", ":material/cancel:"),
                         ("maybe", ":material/help:")):

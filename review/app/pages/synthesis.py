@@ -19,9 +19,9 @@ import streamlit as st
 from review.app import extraction_ops, fulltext_ops
 from review.app import synthesis_ops as ops
 from review.app.context import AppContext
-from review.report.inputs import included_studies
 from review.app.widgets import escape_markdown
 from review.extraction import Codebook, FormError, load_forms
+from review.report.inputs import included_studies
 from review.store import repo
 from review.synthesis import mechanisms as mech
 
