@@ -22,15 +22,15 @@ from types import ModuleType
 
 import streamlit as st
 
-from review.app import auth, queue
 from review.app.context import AccessDenied, AppContext, SignedIn
 from review.app.pages import DEFAULT_PAGE, PAGES, pages_for
 from review.app.pages import login as login_page
 from review.app.widgets import escape_markdown
-from review.store import Store, StoreError, open_store, repo, resolve_url
+from review.screening import queue
+from review.store import Store, StoreError, accounts, open_store, repo, resolve_url
 
 DEMO_DB = Path(__file__).resolve().parent / "data" / "demo" / "demo.db"
-TOKEN_KEY = auth.TOKEN_KEY
+TOKEN_KEY = accounts.TOKEN_KEY
 GOTO_KEY = "goto"
 #: The browser keeps the session token in this cookie so a reload does not sign the reviewer out.
 COOKIE = "review_session"
@@ -70,7 +70,7 @@ def _cookie_script(store: Store, settings: dict) -> None:
     action = st.session_state.pop(_COOKIE_KEY, None)
     token = st.session_state.get(TOKEN_KEY) or ""
     if action == "set" and _TOKEN_SHAPE.match(token):
-        age = int(auth.session_length(settings).total_seconds())
+        age = int(accounts.session_length(settings).total_seconds())
         value = f"{COOKIE}={token}; Path=/; Max-Age={age}; SameSite=Strict"
     elif action == "clear":
         value = f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict"
@@ -104,7 +104,7 @@ def _sidebar(store: Store, user: SignedIn, settings: dict) -> None:
         st.caption(settings.get("review_title") or "Review")
         st.write(f"Signed in as **{escape_markdown(user.display_name)}** ({user.role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
-            auth.sign_out(store, st.session_state.pop(TOKEN_KEY, None), user.username)
+            accounts.sign_out(store, st.session_state.pop(TOKEN_KEY, None), user.username)
             st.session_state[_COOKIE_KEY] = "clear"
             st.session_state["signed_out"] = True
             login_page.sign_out_sso()  # else the identity provider would sign them in again
@@ -149,7 +149,7 @@ def main() -> None:
         token = _cookie_token()  # a reload or a new tab: the browser still has the session
         if token is not None:
             st.session_state[TOKEN_KEY] = token
-    user = auth.resume(store, token)
+    user = accounts.resume(store, token)
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
         _cookie_script(store, settings)

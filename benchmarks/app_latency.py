@@ -40,7 +40,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import insert
 
-from review.app import queries, queue
+from review.screening import decisions, queue
 from review.store import Store, open_store, repo
 from review.store.models import Assignment, Decision, Ranking, RankingRun, utcnow
 
@@ -127,11 +127,11 @@ def server_path(store: Store, reviewer_id: int, iterations: int, per_record: int
         claim = queue.next_record(store, reviewer_id, TA, per_record=per_record,
                                   skip=frozenset({claim.record_id}))
         t2 = time.perf_counter()
-        queries.record_detail(store, claim.record_id)
-        queries.my_current_decision(store, reviewer_id, claim.record_id, TA)
+        decisions.record_detail(store, claim.record_id)
+        decisions.my_current_decision(store, reviewer_id, claim.record_id, TA)
         t3 = time.perf_counter()
-        queries.my_progress(store, reviewer_id, TA)
-        version = queries.data_version(store, TA)
+        decisions.my_progress(store, reviewer_id, TA)
+        version = decisions.data_version(store, TA)
         team = screening._team(store, version, per_record)
         screening._recall(store, version, 0.95, team.to_screen)
         t4 = time.perf_counter()
@@ -145,10 +145,10 @@ def summary_costs(store: Store, per_record: int, repeats: int = 5) -> dict[str, 
     from review.app import progress
 
     costs: dict[str, list[float]] = {"team counts (SQL)": [], "recall estimate": []}
-    n = queries.count_to_screen(store)
+    n = decisions.count_to_screen(store)
     for _ in range(repeats):
         t0 = time.perf_counter()
-        progress.team_summary_from_counts(queries.outcome_counts(store, TA, per_record), n)
+        progress.team_summary_from_counts(decisions.outcome_counts(store, TA, per_record), n)
         t1 = time.perf_counter()
         labels = progress.labels_in_screening_order(repo.decisions_frame(store, TA))
         progress.recall_estimate(labels, n, 0.95)

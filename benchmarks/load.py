@@ -144,7 +144,7 @@ def _log(path: Path, row: dict) -> None:
 
 def _reviewer_loop(store, reviewer_id: int, deadline: float, log: Path, seed: int,
                    retry_share: float, per_record: int, page_reads: bool) -> None:
-    from review.app import queries, queue
+    from review.screening import decisions, queue
     from review.store import repo
 
     rng = random.Random(seed)
@@ -176,11 +176,11 @@ def _reviewer_loop(store, reviewer_id: int, deadline: float, log: Path, seed: in
             claim = queue.next_record(store, reviewer_id, TA, per_record=per_record,
                                       skip=frozenset({record_id}))
             if page_reads:  # what the screening page reads to draw the next record
-                queries.my_progress(store, reviewer_id, TA)
-                queries.data_version(store, TA)
+                decisions.my_progress(store, reviewer_id, TA)
+                decisions.data_version(store, TA)
                 repo.outcomes(store, TA)
                 if claim is not None:
-                    queries.record_detail(store, claim.record_id)
+                    decisions.record_detail(store, claim.record_id)
             next_s = time.perf_counter() - t2
             queue.maybe_refresh(store, TA)  # as the page does (a no-op without a ranker)
         except Exception as exc:  # counted and reported; the reviewer carries on

@@ -15,20 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from review.store import Store
+from review.store.accounts import SignedIn
+
+__all__ = ["AccessDenied", "AppContext", "SignedIn"]
 
 
 class AccessDenied(Exception):
     """The signed-in reviewer's role does not allow this page or action."""
-
-
-@dataclass
-class SignedIn:
-    """The reviewer behind this browser session (never a password or hash)."""
-
-    reviewer_id: int
-    username: str
-    display_name: str
-    role: str  # "lead" or "reviewer"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Screening progress for the page: counts from the store, and the stopping rule's recall estimate.
 
 Counts are derived (one source of truth): a reviewer's own counts come from
-their own decisions in SQL (:func:`review.app.queries.my_progress`), team
+their own decisions in SQL (:func:`review.screening.decisions.my_progress`), team
 counts from :func:`review.store.repo.outcomes`. The recall estimate comes from
 the ranking stage's stopping rule (:mod:`review.screening.stopping`) when it is
 installed; the page says so plainly when it is not.
@@ -36,7 +36,7 @@ class TeamSummary:
 
 
 def team_summary_from_counts(counts: pd.DataFrame, to_screen: int) -> TeamSummary:
-    """A :class:`TeamSummary` from (status, label, n) rows (see ``queries.outcome_counts``)."""
+    """A :class:`TeamSummary` from (status, label, n) rows (see ``decisions.outcome_counts``)."""
     def total(mask: pd.Series) -> int:
         return int(counts.loc[mask, "n"].sum()) if not counts.empty else 0
 
@@ -125,8 +125,8 @@ def recall_estimate(labels: np.ndarray, n_records: int, target: float,
 def _estimate_in_worker(url: str, stage: str, n_records: int, target: float
                         ) -> RecallEstimate | None:
     """Runs in the helper process: read the labels and ask the stopping rule."""
-    from review.app.helpers import worker_store
     from review.store import repo
+    from review.store.workers import worker_store
 
     store = worker_store(url)
     labels = labels_in_screening_order(repo.decisions_frame(store, stage))
@@ -141,9 +141,9 @@ def estimate_for_review(url: str, stage: str, n_records: int, target: float
 
     The stopping rule takes seconds on a big review and holds Python's
     interpreter lock while it does; in the app's own process that would slow
-    every reviewer's click (:mod:`review.app.helpers`).
+    every reviewer's click (:mod:`review.store.workers`).
     """
-    from review.app.helpers import run_in_helper
+    from review.store.workers import run_in_helper
 
     return run_in_helper("summaries", _estimate_in_worker, url, stage, n_records, target)
 

@@ -200,9 +200,14 @@ def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: 
                            hksj: bool, time_point: str | None,
                            result: str = "first") -> OutcomeAnalysis:
     """One outcome's per-study effects from the review's final extractions, pooled."""
-    from review.app.synthesis_ops import SynthesisInputError, analyse, results_frame, study_effects
     from review.cli.project import open_review
     from review.report.inputs import extractions_frame
+    from review.synthesis.store_ops import (
+        SynthesisInputError,
+        analyse,
+        results_frame,
+        study_effects,
+    )
 
     results = results_frame(extractions_frame(open_review(db)))
     if results.empty or outcome not in set(results["outcome"].dropna()):

@@ -101,9 +101,9 @@ def count_problems(counts: dict[str, tuple[int, int]]) -> list[Problem]:
 
 def view_counts(store: Store) -> dict[str, tuple[int, int]]:
     """(included reports, included studies) as PRISMA, the tables and the app count them."""
-    from review.app import fulltext_ops  # the app's own numbers, read as the page reads them
     from review.report.inputs import extractions_frame, included_studies
     from review.report.prisma import counts_from_store
+    from review.screening import fulltext as fulltext_ops  # the full-text page's numbers
 
     p = counts_from_store(store).values
     inc = included_studies(store)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from review.app import auth, queries
 from review.app.context import AccessDenied, AppContext, SignedIn
 from review.app.pages import PAGES, conflicts, pages_for, team
-from review.store import repo
+from review.screening import decisions
+from review.store import accounts, repo
 from review.store.models import AuditLog, LoginSession
 
 TA = "title_abstract"
@@ -35,19 +35,19 @@ def who(r, username: str) -> SignedIn:
 
 def test_sign_in_stores_only_a_hash_of_the_token(team_review) -> None:
     store = team_review.store
-    token, me = auth.sign_in(store, "ana", "ana-demo")
+    token, me = accounts.sign_in(store, "ana", "ana-demo")
     assert me.username == "ana" and me.role == "reviewer"
     with store.session() as s:
         rows = s.scalars(select(LoginSession)).all()
     assert [r.token_hash for r in rows] == [hashlib.sha256(token.encode()).hexdigest()]
-    assert auth.resume(store, token) == me
-    assert auth.resume(store, "not-a-token") is None
+    assert accounts.resume(store, token) == me
+    assert accounts.resume(store, "not-a-token") is None
 
 
 @pytest.mark.parametrize("username,password", [("ana", "wrong"), ("nobody", "ana-demo"),
                                                ("ana", "")])
 def test_wrong_credentials_give_no_session(team_review, username: str, password: str) -> None:
-    assert auth.sign_in(team_review.store, username, password) is None
+    assert accounts.sign_in(team_review.store, username, password) is None
     with team_review.store.session() as s:
         assert s.scalars(select(LoginSession)).all() == []
 
@@ -55,28 +55,29 @@ def test_wrong_credentials_give_no_session(team_review, username: str, password:
 def test_sessions_expire(team_review) -> None:
     store = team_review.store
     start = datetime.now(UTC)
-    token, _ = auth.sign_in(store, "ben", "ben-demo", ttl=timedelta(hours=1), now=start)
-    assert auth.resume(store, token, now=start + timedelta(minutes=59)) is not None
-    assert auth.resume(store, token, now=start + timedelta(minutes=61)) is None
-    assert queries.purge_expired_sessions(store, start + timedelta(hours=2)) == 1
+    token, _ = accounts.sign_in(store, "ben", "ben-demo", ttl=timedelta(hours=1), now=start)
+    assert accounts.resume(store, token, now=start + timedelta(minutes=59)) is not None
+    assert accounts.resume(store, token, now=start + timedelta(minutes=61)) is None
+    assert accounts.purge_expired_sessions(store, start + timedelta(hours=2)) == 1
 
 
 def test_signing_out_switching_off_or_resetting_a_password_ends_sessions(team_review) -> None:
     store = team_review.store
-    t1, _ = auth.sign_in(store, "ana", "ana-demo")
-    auth.sign_out(store, t1, "ana")
-    assert auth.resume(store, t1) is None
-    t2, _ = auth.sign_in(store, "ana", "ana-demo")
-    queries.set_reviewer_active(store, team_review.ids["ana"], False, "lead")
-    assert auth.resume(store, t2) is None
-    assert auth.sign_in(store, "ana", "ana-demo") is None  # a switched-off reviewer cannot sign in
-    queries.set_reviewer_active(store, team_review.ids["ana"], True, "lead")
-    t3, _ = auth.sign_in(store, "ana", "ana-demo")
-    queries.set_reviewer_password(store, team_review.ids["ana"], "a-new-password", "lead")
-    assert auth.resume(store, t3) is None
-    assert auth.sign_in(store, "ana", "a-new-password") is not None
+    t1, _ = accounts.sign_in(store, "ana", "ana-demo")
+    accounts.sign_out(store, t1, "ana")
+    assert accounts.resume(store, t1) is None
+    t2, _ = accounts.sign_in(store, "ana", "ana-demo")
+    accounts.set_reviewer_active(store, team_review.ids["ana"], False, "lead")
+    assert accounts.resume(store, t2) is None
+    # a switched-off reviewer cannot sign in
+    assert accounts.sign_in(store, "ana", "ana-demo") is None
+    accounts.set_reviewer_active(store, team_review.ids["ana"], True, "lead")
+    t3, _ = accounts.sign_in(store, "ana", "ana-demo")
+    accounts.set_reviewer_password(store, team_review.ids["ana"], "a-new-password", "lead")
+    assert accounts.resume(store, t3) is None
+    assert accounts.sign_in(store, "ana", "a-new-password") is not None
     with pytest.raises(repo.RepoError):
-        queries.set_reviewer_password(store, team_review.ids["ana"], "short", "lead")
+        accounts.set_reviewer_password(store, team_review.ids["ana"], "short", "lead")
 
 
 def test_blind_reviewer_cannot_read_another_reviewers_labels(team_review) -> None:
@@ -88,16 +89,16 @@ def test_blind_reviewer_cannot_read_another_reviewers_labels(team_review) -> Non
     blind = {**repo.get_settings(store), "blind": True}
     ana = who(r, "ana")
     # Asked outright for Ben's labels, the data layer returns nothing.
-    assert queries.visible_decisions(store, ana, TA, blind, reviewer_id=r.ids["ben"]).empty
+    assert decisions.visible_decisions(store, ana, TA, blind, reviewer_id=r.ids["ben"]).empty
     # Asked for everything, it returns Ana's own rows only.
-    mine = queries.visible_decisions(store, ana, TA, blind)
+    mine = decisions.visible_decisions(store, ana, TA, blind)
     assert set(mine["reviewer_id"]) == {r.ids["ana"]} and len(mine) == 3
-    on_record = queries.current_labels(store, ana, r.records[0], TA, blind)
+    on_record = decisions.current_labels(store, ana, r.records[0], TA, blind)
     assert on_record["reviewer_id"].tolist() == [r.ids["ana"]]
     # The lead sees both; with blind mode off, so does a reviewer.
-    assert len(queries.visible_decisions(store, who(r, "lead"), TA, blind)) == 6
+    assert len(decisions.visible_decisions(store, who(r, "lead"), TA, blind)) == 6
     open_ = {**blind, "blind": False}
-    assert len(queries.visible_decisions(store, ana, TA, open_, reviewer_id=r.ids["ben"])) == 3
+    assert len(decisions.visible_decisions(store, ana, TA, open_, reviewer_id=r.ids["ben"])) == 3
 
 
 def test_reviewers_cannot_open_lead_pages(team_review) -> None:
@@ -116,7 +117,7 @@ def test_reviewers_cannot_open_lead_pages(team_review) -> None:
 
 def test_audit_log_names_who_signed_in_decided_and_resolved(team_review) -> None:
     store, r = team_review.store, team_review
-    auth.sign_in(store, "lead", "lead-demo")
+    accounts.sign_in(store, "lead", "lead-demo")
     repo.add_decision(store, record_id=r.records[0], reviewer_id=r.ids["ana"], stage=TA,
                       label="include", actor="ana")
     repo.add_resolution(store, record_id=r.records[0], stage=TA, label="exclude",

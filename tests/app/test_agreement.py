@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from review.app.agreement import agreement_table
+from review.screening.agreement import agreement_table
 
 
 def frame(rows: list[tuple[int, int, str]]) -> pd.DataFrame:

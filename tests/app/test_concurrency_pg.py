@@ -21,8 +21,8 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import select
 
-from review.app import queries, queue
 from review.app.context import SignedIn
+from review.screening import decisions, queue
 from review.store import open_store, repo
 from review.store.models import Assignment, Decision
 
@@ -64,14 +64,14 @@ def worker(url: str, reviewers: list[int], seed: int, seconds: float, out, ready
                 repo.add_decision(store, record_id=claim.record_id, reviewer_id=me, stage=TA,
                                   label=label, request_id=request)
             if rng.random() < 0.05:  # undo
-                last = queries.last_undoable(store, me, TA)
+                last = decisions.last_undoable(store, me, TA)
                 if last is not None:
                     undo = uuid.uuid4().hex
                     repo.add_decision(store, record_id=last["record_id"], reviewer_id=me,
                                       stage=TA, label="retracted", request_id=undo)
                     submitted.append((undo, last["record_id"], me, "retracted"))
             viewer = SignedIn(me, f"r{me}", f"r{me}", "reviewer")
-            seen = queries.visible_decisions(store, viewer, TA, settings)
+            seen = decisions.visible_decisions(store, viewer, TA, settings)
             reads += 1
             if set(seen["reviewer_id"].astype(int)) - {me}:
                 leaks += 1

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from review.app import data_ops as ops
 from review.app.widgets import unescape_markdown
+from review.io import store_ops as ops
 from review.store import open_store, repo
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from review.app import extraction_ops as ops
-from review.app import fulltext_ops
 from review.app.widgets import unescape_markdown
+from review.extraction import store_ops as ops
+from review.screening import fulltext
 from review.store import open_store, repo
 
 SC = "study_characteristics"
@@ -53,11 +53,11 @@ def make_review(db: str, files: Path | None = None) -> dict:
         repo.add_decision(store, record_id=int(rid), reviewer_id=lead, stage="title_abstract",
                           label="include")
     repo.ensure_reports(store)
-    reports = fulltext_ops.reports_frame(store)
+    reports = fulltext.reports_frame(store)
     for rep in reports["report_id"]:
-        fulltext_ops.decide(store, report_id=int(rep), reviewer_id=lead, label="include")
-    okafor = fulltext_ops.create_study(store, "Okafor 2019", list(reports["report_id"][:2]))
-    muller = fulltext_ops.create_study(store, "Müller 2022", [int(reports["report_id"][2])])
+        fulltext.decide(store, report_id=int(rep), reviewer_id=lead, label="include")
+    okafor = fulltext.create_study(store, "Okafor 2019", list(reports["report_id"][:2]))
+    muller = fulltext.create_study(store, "Müller 2022", [int(reports["report_id"][2])])
     ids = {u: int(i) for u, i in zip(repo.reviewers_frame(store)["username"],
                                      repo.reviewers_frame(store)["reviewer_id"], strict=True)}
     store.close()

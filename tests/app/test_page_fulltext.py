@@ -10,10 +10,10 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from review.app import fulltext_ops as ops
-from review.app.files import FileRejected, check_pdf, files_root, store_pdf, stored_path
 from review.app.widgets import escape_markdown
+from review.screening import fulltext as ops
 from review.store import open_store, repo
+from review.store.files import FileRejected, check_pdf, files_root, store_pdf, stored_path
 from review.store.models import Report
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from review.app import extraction_ops, fulltext_ops
 from review.app.widgets import unescape_markdown
+from review.extraction import store_ops as extraction_ops
+from review.screening import fulltext
 from review.store import open_store, repo
 
 
@@ -67,17 +68,17 @@ def make_review(db: str, files: Path | None = None) -> dict:
         repo.add_decision(store, record_id=rid, reviewer_id=lead, stage="title_abstract",
                           label=decide.get(title, "include"))
     repo.ensure_reports(store)
-    reports = fulltext_ops.reports_frame(store).set_index("title")["report_id"].astype(int)
-    fulltext_ops.mark_not_retrieved(store, int(reports["Family support for young carers"]),
+    reports = fulltext.reports_frame(store).set_index("title")["report_id"].astype(int)
+    fulltext.mark_not_retrieved(store, int(reports["Family support for young carers"]),
                                     "No library access", "lena")
     for title, label, reason in (
             ("Mentoring and loneliness: a trial", "include", None),
             ("Mentoring and loneliness: 12-month follow-up", "include", None),
             ("Peer support in prisons for adults", "exclude", "Wrong population"),
             ("School linkage for refugee pupils", "include", None)):
-        fulltext_ops.decide(store, report_id=int(reports[title]), reviewer_id=lead, label=label,
+        fulltext.decide(store, report_id=int(reports[title]), reviewer_id=lead, label=label,
                             reason=reason)
-    okafor = fulltext_ops.create_study(store, "Okafor 2019", [
+    okafor = fulltext.create_study(store, "Okafor 2019", [
         int(reports["Mentoring and loneliness: a trial"]),
         int(reports["Mentoring and loneliness: 12-month follow-up"])])
     form = extraction_ops.library().get("study_characteristics")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from review.app import extraction_ops, fulltext_ops
+from review.extraction import store_ops as extraction_ops
+from review.screening import fulltext
 from review.store import open_store, repo
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "extractions.json"
@@ -55,10 +56,10 @@ def make_review(db: str, files: Path | None = None) -> dict:
                           label="include")
     repo.ensure_reports(store)
     library = extraction_ops.library()
-    reports = fulltext_ops.reports_frame(store)
+    reports = fulltext.reports_frame(store)
     for rep, recs in zip(reports["report_id"], studies.values(), strict=True):
-        fulltext_ops.decide(store, report_id=int(rep), reviewer_id=lead, label="include")
-        sid = fulltext_ops.create_study(store, recs[0]["short_citation"], [int(rep)])
+        fulltext.decide(store, report_id=int(rep), reviewer_id=lead, label="include")
+        sid = fulltext.create_study(store, recs[0]["short_citation"], [int(rep)])
         for rec in recs:
             extraction_ops.save(store, study_id=sid, form=library.get(rec["form_id"],
                                                                      rec["form_version"]),

@@ -7,7 +7,7 @@ import threading
 import pytest
 from app_helpers import build_review
 
-from review.app import queue
+from review.screening import queue
 from review.store import Store, repo
 from review.store.models import DuplicateLink, Ranking, RankingRun
 
@@ -151,7 +151,7 @@ def test_the_ranking_is_refreshed_in_the_background_and_then_used(small) -> None
 def test_the_app_refits_the_real_ranker_in_a_helper_process(small) -> None:
     """The default path: the review's own ranker, run in the helper process, stores a run the
     queue then follows (the include's topic first)."""
-    from review.app import helpers
+    from review.store import workers
 
     store, ana, ben = small.store, small.ids["ana"], small.ids["ben"]
     # Records cycle through six interventions; Ana includes a mentoring record and excludes a
@@ -164,7 +164,7 @@ def test_the_app_refits_the_real_ranker_in_a_helper_process(small) -> None:
         thread.join(120)
         assert not thread.is_alive()
     finally:
-        helpers.shutdown()
+        workers.shutdown()
     with store.session() as s:
         run = s.query(RankingRun).order_by(RankingRun.id.desc()).first()
         assert run is not None and run.n_labelled == 2 and "SVM" in run.model

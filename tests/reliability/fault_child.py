@@ -107,7 +107,7 @@ def do_decide(args, store, workdir: Path) -> None:
     """Screen like the app does: ask the queue for the next record, decide, repeat."""
     import random
 
-    from review.app import queue
+    from review.screening import queue
 
     rng = random.Random(args.seed)
     if args.hang and args.hang.startswith("decision-commit:"):

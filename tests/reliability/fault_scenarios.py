@@ -31,11 +31,11 @@ from reliability_helpers import (
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from review.app import queue
 from review.cli import app as cli
 from review.integrity import Problem, check_review
 from review.io.export import write_ris
 from review.report.prisma import counts_from_store
+from review.screening import queue
 from review.store import Store, open_store, repo
 from review.store.models import AuditLog, Decision, DedupCandidate, DuplicateLink, Record, Source
 

@@ -19,10 +19,10 @@ from argon2 import PasswordHasher
 from reliability_helpers import make_records
 from sqlalchemy import func, select, update
 
-from review.app import auth, fulltext_ops, queries
 from review.app.context import AccessDenied, AppContext, SignedIn
 from review.app.pages import PAGES, conflicts
-from review.store import Store, repo
+from review.screening import decisions, fulltext
+from review.store import Store, accounts, repo
 from review.store.models import AuditLog, LoginSession, Resolution, Reviewer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,16 +80,16 @@ def test_blind_reviewer_gets_no_other_label_from_the_data_layer(store: Store, te
     ana = who(team, "ana")
     assert set(repo.decisions_frame(store, stage, reviewer_id=team["ana"])["label"]) == {
         "include"}
-    assert queries.visible_decisions(store, ana, stage, blind, reviewer_id=team["ben"]).empty
-    everything = queries.visible_decisions(store, ana, stage, blind)
+    assert decisions.visible_decisions(store, ana, stage, blind, reviewer_id=team["ben"]).empty
+    everything = decisions.visible_decisions(store, ana, stage, blind)
     assert set(everything["reviewer_id"]) == {team["ana"]}
     assert set(everything["label"]) == {"include"}
     for rec in recs[:3]:
-        labels = queries.current_labels(store, ana, rec, stage, blind)
+        labels = decisions.current_labels(store, ana, rec, stage, blind)
         assert labels["reviewer_id"].tolist() == [team["ana"]]
     # Not blind: Ana sees Ben's current labels (two excludes; the undone one is gone).
     open_ = {**blind, "blind": False}
-    bens = queries.visible_decisions(store, ana, stage, open_, reviewer_id=team["ben"])
+    bens = decisions.visible_decisions(store, ana, stage, open_, reviewer_id=team["ben"])
     assert bens["label"].tolist() == ["exclude", "exclude", "exclude", "retracted"]
 
 
@@ -99,14 +99,14 @@ def test_full_text_reads_apply_blind_mode_in_the_data_layer(store: Store, team) 
         repo.add_decision(store, record_id=rec, reviewer_id=team[name], stage=TA,
                           label="include")
     repo.ensure_reports(store)
-    (report_id,) = fulltext_ops.reports_frame(store)["report_id"].astype(int)
-    fulltext_ops.decide(store, report_id=report_id, reviewer_id=team["ben"], label="exclude",
+    (report_id,) = fulltext.reports_frame(store)["report_id"].astype(int)
+    fulltext.decide(store, report_id=report_id, reviewer_id=team["ben"], label="exclude",
                         reason="Wrong outcome")
     blind = {**repo.get_settings(store), "blind": True}
     ana = who(team, "ana")
-    others = fulltext_ops.all_decisions(store, viewer=ana, settings=blind)
+    others = fulltext.all_decisions(store, viewer=ana, settings=blind)
     assert team["ben"] not in set(others["reviewer_id"])
-    reports = fulltext_ops.reports_frame(store, viewer=ana, settings=blind)
+    reports = fulltext.reports_frame(store, viewer=ana, settings=blind)
     assert reports["reason"].isna().all()  # Ben's reason is not handed to Ana's page
 
 
@@ -127,15 +127,15 @@ def test_passwords_are_stored_as_argon2_hashes_only(store: Store) -> None:
 
 def test_sessions_expire_and_only_a_token_hash_is_stored(store: Store, team) -> None:
     start = datetime.now(UTC)
-    token, me = auth.sign_in(store, "ana", PASSWORD, ttl=timedelta(minutes=30), now=start)
+    token, me = accounts.sign_in(store, "ana", PASSWORD, ttl=timedelta(minutes=30), now=start)
     assert me.reviewer_id == team["ana"]
     with store.session() as s:
         stored = s.scalars(select(LoginSession.token_hash)).all()
-    assert stored == [auth.token_hash(token)] and token not in stored
-    assert auth.resume(store, token, now=start + timedelta(minutes=29)) == me
-    assert auth.resume(store, token, now=start + timedelta(minutes=31)) is None
+    assert stored == [accounts.token_hash(token)] and token not in stored
+    assert accounts.resume(store, token, now=start + timedelta(minutes=29)) == me
+    assert accounts.resume(store, token, now=start + timedelta(minutes=31)) is None
     # The review's setting decides the length (the sign-in page passes it).
-    assert auth.session_length({"session_hours": 2}) == timedelta(hours=2)
+    assert accounts.session_length({"session_hours": 2}) == timedelta(hours=2)
 
 
 # --- audit log --------------------------------------------------------------------------------

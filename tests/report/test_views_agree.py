@@ -32,14 +32,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import select
 
-from review.app import extraction_ops, fulltext_ops
-from review.app.synthesis_ops import results_frame
 from review.dedup import store_ops
+from review.extraction import store_ops as extraction_ops
 from review.report.consistency import view_problems
 from review.report.inputs import extractions_frame, included_studies
 from review.report.prisma import counts_from_store
+from review.screening import fulltext as fulltext_ops
 from review.store import open_store, repo
 from review.store.models import DedupCandidate, DuplicateLink, Extraction, Report, Study
+from review.synthesis.store_ops import results_frame
 
 TA, FT = "title_abstract", "full_text"
 N_RECORDS = 5

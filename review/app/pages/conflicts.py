@@ -11,12 +11,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from review.app import queries
-from review.app.agreement import agreement_table
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
+from review.screening.agreement import agreement_table
+from review.screening.decisions import record_detail, records_brief, visible_decisions
 from review.stages import DecisionError, checked_decision, current_decisions, stage_outcomes
-from review.store import repo
+from review.store import accounts, repo
 from review.store.models import STAGES
 
 TITLE = "Conflicts"
@@ -62,7 +62,7 @@ def _resolve(ctx: AppContext, stage: str, record_id: int) -> None:
 
 def _conflict_panel(ctx: AppContext, stage: str, record_id: int, decisions: pd.DataFrame,
                     names: dict[int, str]) -> None:
-    rec = queries.record_detail(ctx.store, record_id) or {"id": record_id}
+    rec = record_detail(ctx.store, record_id) or {"id": record_id}
     inc = list(ctx.settings.get("highlight_include") or [])
     exc = list(ctx.settings.get("highlight_exclude") or [])
     with st.container(border=True):
@@ -99,7 +99,7 @@ def _conflict_panel(ctx: AppContext, stage: str, record_id: int, decisions: pd.D
 
 def _agreement(ctx: AppContext, names: dict[int, str]) -> None:
     st.subheader("Agreement between reviewers")
-    frames = [agreement_table(queries.visible_decisions(ctx.store, ctx.user, stage, ctx.settings),
+    frames = [agreement_table(visible_decisions(ctx.store, ctx.user, stage, ctx.settings),
                               stage, names) for stage in STAGES]
     table = pd.concat([f for f in frames if not f.empty] or [frames[0]], ignore_index=True)
     if table.empty:
@@ -122,10 +122,10 @@ def render(ctx: AppContext) -> None:
         st.success(escape_markdown(flash), icon=":material/check:")
     store, settings = ctx.store, ctx.settings
     per = int(settings.get("reviewers_per_record", 1))
-    names = queries.reviewer_names(store)
+    names = accounts.reviewer_names(store)
     stage = st.radio("Stage", STAGES, format_func=STAGE_WORDS.get, horizontal=True,
                      key="conf_stage")
-    decisions = queries.visible_decisions(store, ctx.user, stage, settings)
+    decisions = visible_decisions(store, ctx.user, stage, settings)
     resolutions = repo.resolutions_frame(store, stage)
     conflicts = conflicts_frame(decisions, resolutions, per)
     c1, c2, c3 = st.columns(3)
@@ -135,7 +135,7 @@ def render(ctx: AppContext) -> None:
     if conflicts.empty:
         st.info("No open conflicts at this stage.", icon=":material/handshake:")
     else:
-        briefs = queries.records_brief(store, conflicts["record_id"].astype(int).tolist())
+        briefs = records_brief(store, conflicts["record_id"].astype(int).tolist())
         ids = conflicts["record_id"].astype(int).tolist()
         record_id = st.selectbox(
             "Conflict", ids, key=f"conf_pick_{stage}",

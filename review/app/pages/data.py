@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from review.app import data_ops as ops
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
 from review.io import ImportFormatError
+from review.io import store_ops as ops
 from review.store import repo
 from review.store.models import SOURCE_KINDS
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from review.app import dedup_ops as ops
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_text
+from review.dedup import review_ops as ops
 from review.store import repo
 
 TITLE = "Duplicates"

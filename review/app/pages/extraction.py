@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import extraction_ops as ops
 from review.app.context import AppContext
 from review.app.form_widgets import as_text, render_form, values_table
 from review.app.widgets import escape_markdown
@@ -27,6 +26,7 @@ from review.extraction import (
     compare_extractions,
     default_values,
 )
+from review.extraction import store_ops as ops
 from review.store import repo
 
 TITLE = "Extraction"

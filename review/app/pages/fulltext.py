@@ -14,13 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import fulltext_ops as ops
 from review.app.citations import citation
 from review.app.context import AppContext
-from review.app.files import MAX_PDF_BYTES, FileRejected, FilesLocationError, read_stored
-from review.app.queries import sees_everyone
 from review.app.widgets import escape_markdown, shorten, show_text
+from review.screening import fulltext as ops
+from review.screening.decisions import sees_everyone
 from review.store import repo
+from review.store.files import MAX_PDF_BYTES, FileRejected, FilesLocationError, read_stored
 
 TITLE = "Full text"
 ICON = ":material/description:"

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from review.app import auth, queries
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
-from review.store import Store, repo
+from review.store import Store, accounts, repo
 
 TITLE = "Account"
 ICON = ":material/account_circle:"
@@ -73,7 +72,7 @@ def _render_sso(store: Store, token_key: str, settings: dict, providers: list[st
                       icon=":material/key:", on_click=st.login, args=(name,) if name else ())
         st.caption("Or with a user name and password from the review's lead:")
         return False
-    result = auth.sign_in_sso(store, email, ttl=auth.session_length(settings))
+    result = accounts.sign_in_sso(store, email, ttl=accounts.session_length(settings))
     if result is not None:
         st.session_state[token_key] = result[0]
         return True
@@ -99,7 +98,7 @@ def render_sign_in(store: Store, token_key: str) -> bool:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = auth.sign_in(store, username, password, ttl=auth.session_length(settings))
+        result = accounts.sign_in(store, username, password, ttl=accounts.session_length(settings))
         if result is None:
             st.error(FAILED)
             return False
@@ -115,7 +114,7 @@ def render(ctx: AppContext) -> None:
     st.title(TITLE)
     st.write(f"**{escape_markdown(me.display_name)}** — user name "
              f"*{escape_markdown(me.username)}*, role **{me.role}**")
-    st.caption(f"A sign-in lasts {auth.session_length(ctx.settings).total_seconds() / 3600:g} "
+    st.caption(f"A sign-in lasts {accounts.session_length(ctx.settings).total_seconds() / 3600:g} "
                "hours; after that the app asks for the password again.")
     with st.form("change_password", clear_on_submit=True):
         st.subheader("Change password")
@@ -131,7 +130,7 @@ def render(ctx: AppContext) -> None:
             st.error("The two new passwords differ.")
         else:
             try:
-                queries.set_reviewer_password(ctx.store, me.reviewer_id, new, me.username)
+                accounts.set_reviewer_password(ctx.store, me.reviewer_id, new, me.username)
             except repo.RepoError as exc:
                 st.error(str(exc))
             else:

@@ -19,11 +19,12 @@ from typing import Any
 
 import streamlit as st
 
-from review.app import auth, progress, queries, queue
+from review.app import progress
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
+from review.screening import decisions, queue
 from review.stages import DecisionError, checked_decision
-from review.store import Store, repo
+from review.store import Store, accounts, repo
 
 TITLE = "Screening"
 ICON = ":material/fact_check:"
@@ -55,7 +56,7 @@ def _request_id(record_id: int) -> str:
 
 
 def _still_open(store: Store, reviewer_id: int, record_id: int) -> bool:
-    return queries.my_current_decision(store, reviewer_id, record_id, STAGE) is None
+    return decisions.my_current_decision(store, reviewer_id, record_id, STAGE) is None
 
 
 def current_record(ctx: AppContext) -> int | None:
@@ -75,7 +76,7 @@ def current_record(ctx: AppContext) -> int | None:
 def _signed_in(ctx: AppContext) -> bool:
     """Parts of this page rerun on their own (fragments), without the app's sign-in check:
     so every write checks the session again (expired, signed out, or switched off)."""
-    if auth.still_signed_in(ctx.store, ctx.user, st.session_state.get(auth.TOKEN_KEY)):
+    if accounts.still_signed_in(ctx.store, ctx.user, st.session_state.get(accounts.TOKEN_KEY)):
         return True
     st.session_state[K_FLASH] = ("signed_out", None, None)
     return False
@@ -110,7 +111,7 @@ def _undo(ctx: AppContext) -> None:
     if not _signed_in(ctx):
         return
     me = ctx.user
-    last = queries.last_undoable(ctx.store, me.reviewer_id, STAGE)
+    last = decisions.last_undoable(ctx.store, me.reviewer_id, STAGE)
     if last is None:
         st.session_state[K_FLASH] = ("nothing", None, None)
         return
@@ -141,7 +142,7 @@ def _flash(store: Store) -> None:
     if label == "refused":
         st.error(f"Not saved: {escape_markdown(extra)}. Choose again.")
         return
-    title = (queries.records_brief(store, [record_id]).get(record_id) or {}).get("title")
+    title = (decisions.records_brief(store, [record_id]).get(record_id) or {}).get("title")
     what = escape_markdown(shorten(title, 80))
     if label == "retracted":
         st.warning(f"Undone: your *{escape_markdown(extra)}* on #{record_id} “{what}”. "
@@ -159,7 +160,7 @@ def _team(store: Store, version: tuple[int, int, int], per_record: int) -> progr
     """Team counts from the database; on a big review computed beside the reviewer."""
     def compute() -> progress.TeamSummary:
         return progress.team_summary_from_counts(
-            queries.outcome_counts(store, STAGE, per_record), queries.count_to_screen(store))
+            decisions.outcome_counts(store, STAGE, per_record), decisions.count_to_screen(store))
 
     return progress.SUMMARIES.get(f"team|{store.url}|{per_record}", version, compute)
 
@@ -176,7 +177,7 @@ def _recall(store: Store, version: tuple[int, int, int], target: float, n_record
 
 def _my_counts(ctx: AppContext) -> None:
     """The reviewer's own counts: cheap, so they change with every click."""
-    mine = queries.my_progress(ctx.store, ctx.user.reviewer_id, STAGE)
+    mine = decisions.my_progress(ctx.store, ctx.user.reviewer_id, STAGE)
     cols = st.columns(4)
     cols[0].metric("Screened by you", mine["screened"])
     cols[1].metric("You included", mine["include"])
@@ -188,10 +189,10 @@ def _my_counts(ctx: AppContext) -> None:
 def _team_progress(ctx: AppContext) -> None:
     """Team counts and the recall estimate; redrawn on its own every few seconds."""
     store, me, settings = ctx.store, ctx.user, ctx.settings
-    version = queries.data_version(store, STAGE)
+    version = decisions.data_version(store, STAGE)
     per = int(settings.get("reviewers_per_record", 1))
     team = _team(store, version, per)
-    everyone = queries.sees_everyone(me, settings)
+    everyone = decisions.sees_everyone(me, settings)
     cols = st.columns([3, 2, 4] if everyone else [3, 6])
     cols[0].metric("Records finished", f"{team.finished:,} / {team.to_screen:,}",
                    help="Records with a final decision (agreed, or resolved by the lead).")
@@ -237,7 +238,7 @@ def _others(ctx: AppContext, record_id: int) -> None:
     """Other reviewers' current labels on this record, only when the review is not blind."""
     if bool(ctx.settings.get("blind", True)):
         return
-    labels = queries.current_labels(ctx.store, ctx.user, record_id, STAGE, ctx.settings)
+    labels = decisions.current_labels(ctx.store, ctx.user, record_id, STAGE, ctx.settings)
     labels = labels[labels["reviewer_id"] != ctx.user.reviewer_id]
     for row in labels.itertuples():
         reason = f" ({escape_markdown(row.reason)})" if row.reason else ""
@@ -268,7 +269,7 @@ def _controls(ctx: AppContext, record_id: int) -> None:
 def _work(ctx: AppContext) -> None:
     """Own counts, the record and the decision buttons: a click reruns only this part."""
     store = ctx.store
-    if not auth.still_signed_in(store, ctx.user, st.session_state.get(auth.TOKEN_KEY)):
+    if not accounts.still_signed_in(store, ctx.user, st.session_state.get(accounts.TOKEN_KEY)):
         st.rerun(scope="app")  # the sign-in ran out: let the app shell ask again
     _flash(store)
     _my_counts(ctx)
@@ -279,7 +280,7 @@ def _work(ctx: AppContext) -> None:
         st.button("Undo last", key="undo", icon=":material/undo:", shortcut=SHORTCUTS["undo"],
                   on_click=_undo, args=(ctx,))
         return
-    record = queries.record_detail(store, record_id)
+    record = decisions.record_detail(store, record_id)
     if record is None:
         st.session_state[K_CURRENT] = None
         st.error(f"Record #{record_id} is gone from the review; reload to get the next one.")

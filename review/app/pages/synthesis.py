@@ -16,14 +16,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import extraction_ops, fulltext_ops
-from review.app import synthesis_ops as ops
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
 from review.extraction import Codebook, FormError, load_forms
+from review.extraction import store_ops as extraction_ops
 from review.report.inputs import included_studies
+from review.screening import fulltext
 from review.store import repo
 from review.synthesis import mechanisms as mech
+from review.synthesis import store_ops as ops
 
 TITLE = "Synthesis"
 ICON = ":material/hub:"
@@ -144,7 +145,7 @@ def _meta_choices(ctx: AppContext, ex: pd.DataFrame, codebook: Codebook | None
     pick = st.selectbox("A study with several results at this time point gives",
                         list(ops.RESULT_CHOICES), key="syn_meta_result",
                         format_func=ops.RESULT_CHOICES.get)
-    reports = fulltext_ops.reports_frame(ctx.store).dropna(subset=["study_id", "year"])
+    reports = fulltext.reports_frame(ctx.store).dropna(subset=["study_id", "year"])
     years = {str(int(s)): int(y) for s, y in reports.groupby("study_id")["year"].min().items()}
     return {"outcome": outcome, "time_point": time_point, "measure": measure,
             "method": method, "hksj": bool(hksj and method != "FE"),

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review.app import queries
 from review.app.context import AppContext
 from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
-from review.store import repo
+from review.screening import decisions
+from review.store import accounts, repo
 
 TITLE = "Team & settings"
 ICON = ":material/groups:"
@@ -45,7 +45,7 @@ def _flash() -> None:
 
 def _reviewers(ctx: AppContext) -> pd.DataFrame:
     people = repo.reviewers_frame(ctx.store)
-    work = queries.reviewer_workload(ctx.store, STAGE)
+    work = decisions.reviewer_workload(ctx.store, STAGE)
     people = people.merge(work, on="reviewer_id", how="left").fillna(
         {"assigned": 0, "decided": 0})
     people[["assigned", "decided"]] = people[["assigned", "decided"]].astype(int)
@@ -116,11 +116,11 @@ def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
             who = ctx.user.username
             try:
                 if not is_me and bool(active) != bool(row["active"]):
-                    queries.set_reviewer_active(ctx.store, rid, bool(active), who)
+                    accounts.set_reviewer_active(ctx.store, rid, bool(active), who)
                 if not is_me and role != row["role"]:
-                    queries.set_reviewer_role(ctx.store, rid, role, who)
+                    accounts.set_reviewer_role(ctx.store, rid, role, who)
                 if password:
-                    queries.set_reviewer_password(ctx.store, rid, password, who)
+                    accounts.set_reviewer_password(ctx.store, rid, password, who)
             except repo.RepoError as exc:
                 st.error(str(exc))
                 return

@@ -367,14 +367,14 @@ def labelled_since_last_run(store: Store, stage: str = STAGE) -> tuple[int, int 
 
 def _rank_in_worker(url: str) -> None:
     """Runs in the ranking helper process, which keeps the review's features between refits."""
-    from review.app.helpers import worker_store
     from review.screening import store_rank
+    from review.store.workers import worker_store
 
     store_rank(worker_store(url))
 
 
 def _in_helper(store: Store) -> None:
-    from review.app.helpers import run_in_helper
+    from review.store.workers import run_in_helper
 
     run_in_helper("ranking", _rank_in_worker, store.url)
 
@@ -405,7 +405,7 @@ def maybe_refresh(store: Store, stage: str = STAGE, *, every: int = REFRESH_EVER
                   min_interval: float = 2.0) -> threading.Thread | None:
     """Refit the ranking in the background when ``every`` new records were labelled.
 
-    The refit itself runs in a helper process (:mod:`review.app.helpers`), which
+    The refit itself runs in a helper process (:mod:`review.store.workers`), which
     a background thread waits on, so it never competes with reviewers' clicks
     for the interpreter; a ``ranker`` passed in (tests) runs in the thread.
     Called after each decision; it looks at the database at most once per

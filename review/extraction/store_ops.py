@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from review.app import fulltext_ops
 from review.extraction import Form, FormLibrary, load_forms, validate_values
 from review.extraction.forms import find_forms_dir
+from review.screening import fulltext
 from review.store import Store, repo
 from review.store.models import Extraction, Study, utcnow
 
@@ -61,7 +61,7 @@ def extractors_per_study(settings: Mapping[str, Any]) -> int:
 
 def studies_to_extract(store: Store) -> pd.DataFrame:
     """Studies with at least one report included at full text: study_id, study, reports."""
-    studies = fulltext_ops.studies_frame(store)
+    studies = fulltext.studies_frame(store)
     # astype(bool): an empty frame's column is object-typed, and pandas would read it as labels
     chosen = studies[studies["included"].astype(bool)]
     return chosen[["study_id", "study", "reports"]].reset_index(drop=True)

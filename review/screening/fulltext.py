@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from review.app.context import SignedIn
-from review.app.files import StoredFile, store_pdf
-from review.app.queries import sees_everyone, visible_decisions
 from review.report import evidence
+from review.screening.decisions import sees_everyone, visible_decisions
 from review.stages import current_decisions
 from review.store import Store, repo
+from review.store.accounts import SignedIn
+from review.store.files import StoredFile, store_pdf
 from review.store.models import Record, Report, Study
 
 STAGE = "full_text"
@@ -50,7 +50,7 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
     flagged rather than silently assessed. ``label``/``status``/``reason`` are
     the stage outcome (see :mod:`review.stages`), which is made of every
     reviewer's decisions: for a ``viewer`` who may not see other reviewers'
-    labels (blind mode, see :func:`review.app.queries.sees_everyone`) they come
+    labels (blind mode, see :func:`review.screening.decisions.sees_everyone`) they come
     back empty, so a page cannot show them by mistake. Without a ``viewer``
     (the CLI, reports, a lead's own actions) everything is returned.
     """
@@ -97,7 +97,7 @@ def all_decisions(store: Store, viewer: SignedIn | None = None,
                   settings: dict[str, Any] | None = None) -> pd.DataFrame:
     """Current full-text decisions of every reviewer ``viewer`` may see, with their names.
 
-    The rows come through :func:`review.app.queries.visible_decisions`, so in
+    The rows come through :func:`review.screening.decisions.visible_decisions`, so in
     blind mode a reviewer gets only their own. Without a ``viewer`` (a trusted
     caller) every reviewer's decisions are returned.
     """

@@ -1,4 +1,4 @@
-"""The app's own reads and writes over the store, beside :mod:`review.store.repo`.
+"""Screening decisions as a reviewer may see them: blind mode, own progress, records, team counts.
 
 The rule that shapes this module is **blind mode lives in the data layer**:
 every read of decisions that a page makes goes through :func:`visible_decisions`
@@ -9,28 +9,26 @@ never receives one. Leads see everything (they resolve conflicts).
 
 Everything else here is a small query the pages need that the shared
 repository does not have (progress counts in SQL so they stay fast at 50,000
-records, the decision "undo" would retract, login sessions, reviewer status).
+records, the decision "undo" would retract, reviewers' workload). Reviewers'
+accounts and sign-in sessions live in :mod:`review.store.accounts`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from review.app.context import SignedIn
-from review.store import Store, repo
+from review.store import Store
+from review.store.accounts import SignedIn, reviewer_names
 from review.store.models import (
     Assignment,
     Decision,
     DuplicateLink,
-    LoginSession,
     Record,
     Resolution,
-    Reviewer,
 )
 
 DECISION_COLUMNS = ["id", "record_id", "reviewer_id", "label", "reason", "note", "created_at"]
@@ -179,48 +177,6 @@ def data_version(store: Store, stage: str) -> tuple[int, int, int]:
 
 # --- reviewers --------------------------------------------------------------------------------
 
-def reviewer_names(store: Store) -> dict[int, str]:
-    with store.session() as s:
-        return {int(i): str(n) for i, n in s.execute(select(Reviewer.id, Reviewer.display_name))}
-
-
-def set_reviewer_active(store: Store, reviewer_id: int, active: bool, actor: str) -> None:
-    """Let a reviewer sign in again, or stop them (their decisions stay; their sessions end)."""
-    with store.session() as s:
-        r = s.get(Reviewer, reviewer_id)
-        if r is None:
-            raise repo.RepoError(f"no reviewer #{reviewer_id}")
-        r.active = active
-        if not active:
-            s.execute(delete(LoginSession).where(LoginSession.reviewer_id == reviewer_id))
-        repo.audit(s, actor, "activate" if active else "deactivate", "reviewer", reviewer_id,
-                   username=r.username)
-
-
-def set_reviewer_password(store: Store, reviewer_id: int, password: str, actor: str) -> None:
-    """Set a new password (argon2 hash) and end the reviewer's open sessions."""
-    if len(password) < 8:
-        raise repo.RepoError("a password needs at least 8 characters")
-    with store.session() as s:
-        r = s.get(Reviewer, reviewer_id)
-        if r is None:
-            raise repo.RepoError(f"no reviewer #{reviewer_id}")
-        r.password_hash = repo.hash_password(password)
-        s.execute(delete(LoginSession).where(LoginSession.reviewer_id == reviewer_id))
-        repo.audit(s, actor, "set_password", "reviewer", reviewer_id, username=r.username)
-
-
-def set_reviewer_role(store: Store, reviewer_id: int, role: str, actor: str) -> None:
-    if role not in ("lead", "reviewer"):
-        raise repo.RepoError(f"role must be lead or reviewer, not {role!r}")
-    with store.session() as s:
-        r = s.get(Reviewer, reviewer_id)
-        if r is None:
-            raise repo.RepoError(f"no reviewer #{reviewer_id}")
-        old, r.role = r.role, role
-        repo.audit(s, actor, "set_role", "reviewer", reviewer_id, old=old, new=role)
-
-
 def reviewer_workload(store: Store, stage: str) -> pd.DataFrame:
     """Per reviewer: records handed to them and current decisions (counts only, no labels)."""
     latest = (select(Decision.reviewer_id, Decision.record_id, func.max(Decision.id).label("m"))
@@ -239,46 +195,6 @@ def reviewer_workload(store: Store, stage: str) -> pd.DataFrame:
     return pd.DataFrame({"reviewer_id": ids,
                          "assigned": [int(assigned.get(i, 0)) for i in ids],
                          "decided": [int(decided.get(i, 0)) for i in ids]})
-
-
-# --- login sessions ---------------------------------------------------------------------------
-
-def add_login_session(store: Store, reviewer_id: int, token_hash: str, expires_at: datetime,
-                      username: str) -> None:
-    with store.session() as s:
-        s.add(LoginSession(reviewer_id=reviewer_id, token_hash=token_hash,
-                           expires_at=expires_at))
-        repo.audit(s, username, "sign_in", "login_session", None, reviewer_id=reviewer_id)
-
-
-def session_reviewer(store: Store, token_hash: str, now: datetime) -> Reviewer | None:
-    """The active reviewer behind an unexpired session, else None."""
-    with store.session() as s:
-        row = s.execute(select(Reviewer, LoginSession.expires_at)
-                        .join(LoginSession, LoginSession.reviewer_id == Reviewer.id)
-                        .where(LoginSession.token_hash == token_hash)).first()
-    if row is None:
-        return None
-    reviewer, expires = row
-    if expires.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        from datetime import UTC
-        expires = expires.replace(tzinfo=UTC)
-    if expires <= now or not reviewer.active:
-        return None
-    return reviewer
-
-
-def end_login_session(store: Store, token_hash: str, username: str | None = None) -> None:
-    with store.session() as s:
-        n = s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash)).rowcount
-        if n:
-            repo.audit(s, username, "sign_out", "login_session", None)
-
-
-def purge_expired_sessions(store: Store, now: datetime) -> int:
-    with store.session() as s:
-        return int(s.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
-                   or 0)
 
 
 # --- team progress in SQL ---------------------------------------------------------------------

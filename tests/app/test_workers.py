@@ -7,26 +7,26 @@ import subprocess
 import sys
 import textwrap
 
-from review.app import helpers
+from review.store import workers
 
 
 def test_a_job_runs_in_another_process_and_returns_its_result():
-    pid = helpers.run_in_helper("test-pid", os.getpid)
+    pid = workers.run_in_helper("test-pid", os.getpid)
     try:
         assert pid != os.getpid()
-        assert helpers.run_in_helper("test-pid", os.getpid) == pid  # the worker is kept
+        assert workers.run_in_helper("test-pid", os.getpid) == pid  # the worker is kept
     finally:
-        helpers.shutdown()
+        workers.shutdown()
 
 
 def test_a_worker_that_died_is_replaced():
-    first = helpers.run_in_helper("test-crash", os.getpid)
+    first = workers.run_in_helper("test-crash", os.getpid)
     try:
         os.kill(first, 9)
-        second = helpers.run_in_helper("test-crash", os.getpid)
+        second = workers.run_in_helper("test-crash", os.getpid)
         assert second not in (first, os.getpid())
     finally:
-        helpers.shutdown()
+        workers.shutdown()
 
 
 def test_the_app_process_exits_while_a_long_job_runs(tmp_path):
@@ -34,10 +34,10 @@ def test_the_app_process_exits_while_a_long_job_runs(tmp_path):
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent("""
         import threading, time
-        from review.app import helpers
+        from review.store import workers
 
         if __name__ == "__main__":
-            threading.Thread(target=helpers.run_in_helper, args=("slow", time.sleep, 600),
+            threading.Thread(target=workers.run_in_helper, args=("slow", time.sleep, 600),
                              daemon=True).start()
             time.sleep(3)  # the worker has started and is sleeping
             print("leaving", flush=True)
