@@ -166,6 +166,9 @@ class Reviewer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    #: One person, one name: "ANA" and "ana" cannot both exist (migration 0002_i16).
+    __table_args__ = (Index("uq_reviewer_username_nocase", text("lower(username)"), unique=True),)
+
 
 class LoginSession(Base):
     """A signed-in browser session; only the token's hash is stored, and it expires."""
