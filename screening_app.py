@@ -105,6 +105,7 @@ def _sidebar(store: Store, user: SignedIn, settings: dict) -> None:
         st.write(f"Signed in as **{escape_markdown(user.display_name)}** ({user.role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             accounts.sign_out(store, st.session_state.pop(TOKEN_KEY, None), user.username)
+            queue.release_claims(store, user.reviewer_id)  # their open records go back
             st.session_state[_COOKIE_KEY] = "clear"
             st.session_state["signed_out"] = True
             login_page.sign_out_sso()  # else the identity provider would sign them in again

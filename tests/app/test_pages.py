@@ -108,15 +108,60 @@ def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:
 
 
 def test_a_forged_exclusion_reason_is_not_stored(review, monkeypatch) -> None:
-    """Finding 9 of issue 16: the browser sends a reason the lead never listed."""
-    at = sign_in(app_for(review, monkeypatch), "ana")
-    first = shown_record(at)
-    at.session_state[f"reason_{first}"] = "=HYPERLINK(\"http://x\")"
-    at.button(key=f"exclude_{first}").click().run()
-    assert not at.exception, at.exception
+    """Finding 9 of issue 16: the browser sends a reason the lead never listed.
+
+    A browser can send any value for a select box (AppTest cannot), so the page's
+    callback is run with the session state such a request leaves behind.
+    """
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import screening
+    from review.store import accounts
+
+    token, who = accounts.sign_in(review.store, "ana", "ana-demo")
+    rid = review.records[0]
+    state = {accounts.TOKEN_KEY: token, f"reason_{rid}": "=HYPERLINK(\"http://x\")"}
+    monkeypatch.setattr(screening, "st", types.SimpleNamespace(session_state=state))
+    ctx = AppContext(store=review.store, user=who, settings=repo.get_settings(review.store))
+    screening._decide(ctx, rid, "exclude", "forged-1")
     assert decisions(review.store, review.ids["ana"]) == []
-    assert shown_record(at) == first
-    assert any("not one of the review's exclusion reasons" in e.value for e in at.error)
+    assert state[screening.K_FLASH][0] == "refused"
+    assert "not one of the review's exclusion reasons" in state[screening.K_FLASH][2]
+    state[f"reason_{rid}"] = "Wrong population"  # a listed reason is stored
+    screening._decide(ctx, rid, "exclude", "forged-2")
+    assert decisions(review.store, review.ids["ana"]) == [(rid, "exclude", "Wrong population",
+                                                           None)]
+
+
+def test_the_leads_landing_page_claims_nothing_until_they_join(review, monkeypatch) -> None:
+    """Finding 5 of issue 16: opening Screening as lead takes no record from the team."""
+    from review.store.models import Assignment
+
+    at = sign_in(app_for(review, monkeypatch), "lead")
+    assert not at.exception, at.exception
+    assert any("not in the screening pool" in i.value for i in at.info)
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []
+    at.button(key="pool_join").click().run()
+    assert not at.exception, at.exception
+    first = shown_record(at)
+    with review.store.session() as s:
+        held = s.execute(select(Assignment.record_id, Assignment.reviewer_id)).all()
+    assert [tuple(h) for h in held] == [(first, review.ids["lead"])]
+    at.button(key="pool_leave").click().run()
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []  # released when leaving
+
+
+def test_sign_out_releases_the_record_on_screen(review, monkeypatch) -> None:
+    from review.store.models import Assignment
+
+    at = sign_in(app_for(review, monkeypatch), "ana")
+    shown_record(at)
+    at.button(key="sign_out").click().run()
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []
 
 
 def test_a_repeated_click_is_recorded_once(review, monkeypatch) -> None:
@@ -207,9 +252,10 @@ def test_lead_changes_settings_and_the_change_is_audited(review, monkeypatch) ->
             AuditLog.action == "set_setting", AuditLog.actor == "lead"))}
     assert changed == {"reviewers_per_record", "blind", "exclusion_reasons_title_abstract",
                        "highlight_include"}
-    # The screening page offers the new reasons at once.
+    # The screening page offers the new reasons at once (the lead joins the pool to screen).
     at.session_state["goto"] = "screening"
     at.run()
+    at.button(key="pool_join").click().run()
     rid = shown_record(at)
     assert at.selectbox(key=f"reason_{rid}").options == [
         "(no reason)", "Wrong population", "Not about loneliness"]
@@ -302,15 +348,24 @@ def test_conflict_form_preselects_nothing_and_enter_cannot_submit(dual_review, m
 
 
 def test_a_forged_reason_is_refused_on_the_server(dual_review, monkeypatch) -> None:
-    """Finding 9 of issue 16: a select box value that was never offered is not stored."""
+    """Finding 9 of issue 16: a resolution's label and reason are checked on the server."""
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import conflicts
+    from review.store import accounts
+
     rid = _disagree(dual_review)[0]
-    at = sign_in(app_for(dual_review, monkeypatch), "lead")
-    at.session_state["goto"] = "conflicts"
-    at.run()
-    at.radio(key=f"res_label_title_abstract_{rid}").set_value("exclude")
-    at.session_state[f"res_reason_title_abstract_{rid}"] = "<b>made-up reason</b>"
-    next(b for b in at.button if b.label == "Resolve").click().run()
-    assert any("not one of the review's exclusion reasons" in e.value for e in at.error)
+    _token, lead = accounts.sign_in(dual_review.store, "lead", "lead-demo")
+    ctx = AppContext(store=dual_review.store, user=lead,
+                     settings=repo.get_settings(dual_review.store))
+    for label, reason in (("exclude", "<b>made-up reason</b>"), ("delete", None),
+                          ("maybe", None)):  # "maybe" is not offered at full text
+        stage = "full_text" if label == "maybe" else "title_abstract"
+        state = {f"res_label_{stage}_{rid}": label, f"res_reason_{stage}_{rid}": reason}
+        monkeypatch.setattr(conflicts, "st", types.SimpleNamespace(session_state=state))
+        conflicts._resolve(ctx, stage, rid)
+        assert "Not resolved" in state[conflicts.K_ERROR]
     with dual_review.store.session() as s:
         assert s.execute(select(Resolution.id)).all() == []
 

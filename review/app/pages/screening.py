@@ -66,9 +66,32 @@ def current_record(ctx: AppContext) -> int | None:
     if rid is not None and _still_open(ctx.store, me, int(rid)):
         return int(rid)
     claim = queue.next_record(ctx.store, me, STAGE,
-                              per_record=int(ctx.settings.get("reviewers_per_record", 1)))
+                              per_record=int(ctx.settings.get("reviewers_per_record", 1)),
+                              claim_for=queue.claim_minutes(ctx.settings))
     st.session_state[K_CURRENT] = None if claim is None else claim.record_id
     return st.session_state[K_CURRENT]
+
+
+def _pool_choice(ctx: AppContext) -> bool:
+    """A lead screens only by choice; returns whether this person is in the screening pool."""
+    if ctx.user.role != "lead":
+        return True
+    joined = queue.in_pool(ctx.settings, ctx.user.reviewer_id, ctx.user.role)
+    leads = [int(x) for x in ctx.settings.get("screening_leads") or []]
+    if not joined:
+        st.info("As lead you are not in the screening pool, so opening this page takes no "
+                "record from the team. Join it to screen records yourself.")
+        if st.button("Join the screening pool", key="pool_join"):
+            repo.set_setting(ctx.store, "screening_leads", [*leads, ctx.user.reviewer_id],
+                             ctx.user.username)
+            st.rerun()
+        return False
+    if st.button("Leave the screening pool", key="pool_leave"):
+        repo.set_setting(ctx.store, "screening_leads",
+                         [x for x in leads if x != ctx.user.reviewer_id], ctx.user.username)
+        queue.release_claims(ctx.store, ctx.user.reviewer_id, STAGE)
+        st.rerun()
+    return True
 
 
 # --- actions (button callbacks: they run before the page is drawn again) ----------------------
@@ -101,7 +124,8 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
     st.session_state[K_SERIAL] = st.session_state.get(K_SERIAL, 0) + 1
     claim = queue.next_record(ctx.store, me.reviewer_id, STAGE,
                               per_record=int(ctx.settings.get("reviewers_per_record", 1)),
-                              skip=frozenset({record_id}))
+                              skip=frozenset({record_id}),
+                              claim_for=queue.claim_minutes(ctx.settings))
     st.session_state[K_CURRENT] = None if claim is None else claim.record_id
     st.session_state[K_FLASH] = (label, record_id, reason)
     queue.maybe_refresh(ctx.store, STAGE)
@@ -273,6 +297,8 @@ def _work(ctx: AppContext) -> None:
         st.rerun(scope="app")  # the sign-in ran out: let the app shell ask again
     _flash(store)
     _my_counts(ctx)
+    if not _pool_choice(ctx):
+        return
     record_id = current_record(ctx)
     if record_id is None:
         st.success("Nothing left for you to screen at title/abstract. Thank you!",

@@ -15,7 +15,7 @@ import streamlit as st
 from review.app.context import AppContext
 from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
-from review.screening import decisions
+from review.screening import decisions, queue
 from review.store import accounts, repo
 
 TITLE = "Team & settings"
@@ -117,6 +117,8 @@ def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
             try:
                 if not is_me and bool(active) != bool(row["active"]):
                     accounts.set_reviewer_active(ctx.store, rid, bool(active), who)
+                    if not active:  # the records they held undecided go back to the team
+                        queue.release_claims(ctx.store, rid)
                 if not is_me and role != row["role"]:
                     accounts.set_reviewer_role(ctx.store, rid, role, who)
                 if password:
