@@ -100,11 +100,12 @@ def open_assignments(store: Store, reviewer_id: int, stage: str = STAGE) -> list
 
 # Frontiers: positions before which everything is known to be taken. Holders are only
 # added, except when a claim expires or is released (:func:`release_expired`,
-# :func:`release_claims`, which forget this process's frontiers), so "every record ranked above N has a holder" and
-# "every assignment older than A belongs to a full record" stay true once true; remembering
-# them lets the queue start its search there instead of walking 25,000 screened records on
-# every click. They are per process and forgotten every half hour (a duplicate link can be
-# undone, which makes a record available again: ``reset_frontiers`` forgets them at once).
+# :func:`release_claims`, which forget this process's frontiers), so "every record ranked
+# above N has a holder" and "every assignment older than A belongs to a full record" stay
+# true once true; remembering them lets the queue start its search there instead of walking
+# 25,000 screened records on every click. They are per process and forgotten every half
+# hour (a duplicate link can be undone, which makes a record available again:
+# ``reset_frontiers`` forgets them at once).
 _FRONTIER_TTL = 1800.0
 _frontiers: dict[tuple, tuple[float, int]] = {}
 _frontier_lock = threading.Lock()
