@@ -49,7 +49,7 @@ def test_reviewer_signs_in_and_sees_the_first_record_and_progress(review, monkey
     assert not at.exception, at.exception
     assert shown_record(at) == review.records[0]
     m = metrics(at)
-    assert m["Screened by you"] == "0" and m["Records finished"] == "0 / 12"
+    assert m["Screened by you"] == "0" and m["Records decided by the team"] == "0 / 12"
     assert "Included (team)" not in m  # blind: no team label counts for a reviewer
     labels = [b.label for b in at.button]
     assert labels[:4] == ["Include", "Exclude", "Maybe", "Undo last"]
@@ -92,7 +92,8 @@ def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:
     second = shown_record(at)
     assert second != first
     assert decisions(review.store, ana) == [(first, "exclude", "Wrong population", "adults only")]
-    assert metrics(at)["You excluded"] == "1" and metrics(at)["Records finished"] == "1 / 12"
+    assert metrics(at)["You excluded"] == "1"
+    assert metrics(at)["Records decided by the team"] == "1 / 12"
     at.button(key=f"include_{second}").click().run()
     assert metrics(at)["You included"] == "1" and metrics(at)["Screened by you"] == "2"
     # Undo the include: a retracted decision is appended and the record comes back.
@@ -368,6 +369,28 @@ def test_a_forged_reason_is_refused_on_the_server(dual_review, monkeypatch) -> N
         assert "Not resolved" in state[conflicts.K_ERROR]
     with dual_review.store.session() as s:
         assert s.execute(select(Resolution.id)).all() == []
+
+
+def test_blind_team_counts_do_not_tell_whether_the_other_reviewer_agreed(dual_review,
+                                                                        monkeypatch) -> None:
+    """Finding 6 of issue 16: with 2 reviewers per record, agreement must not show."""
+    rec = dual_review.records[0]
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ben"],
+                      stage=TA, label="include")
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ana"],
+                      stage=TA, label="include")
+    at = sign_in(app_for(dual_review, monkeypatch), "ana")
+    agreed = {k: v for k, v in metrics(at).items()}
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ben"],
+                      stage=TA, label="exclude", reason="Wrong outcome")  # now a conflict
+    at.run()
+    assert metrics(at) == agreed  # every number ana sees is the same either way
+    assert "Records finished" not in agreed and "Included (team)" not in agreed
+    assert agreed["Records decided by the team"] == "1 / 12"
+    assert not any("recall" in x.value.lower() for x in [*at.info, *at.success, *at.caption])
+    # the lead sees the conflict
+    lead = sign_in(app_for(dual_review, monkeypatch), "lead")
+    assert metrics(lead)["Records finished"] == "0 / 12"
 
 
 def test_not_blind_shows_the_other_reviewers_label_blind_does_not(dual_review, monkeypatch

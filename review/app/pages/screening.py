@@ -215,30 +215,40 @@ def _team_progress(ctx: AppContext) -> None:
     store, me, settings = ctx.store, ctx.user, ctx.settings
     version = decisions.data_version(store, STAGE)
     per = int(settings.get("reviewers_per_record", 1))
-    team = _team(store, version, per)
-    everyone = decisions.sees_everyone(me, settings)
-    cols = st.columns([3, 2, 4] if everyone else [3, 6])
-    cols[0].metric("Records finished", f"{team.finished:,} / {team.to_screen:,}",
+    team = decisions.visible_progress(_team(store, version, per), me, settings)
+    if "finished" not in team:  # blind: only numbers that no reviewer's label moves
+        cols = st.columns([3, 6])
+        cols[0].metric("Records decided by the team", f"{team['decided']:,} / "
+                       f"{team['to_screen']:,}",
+                       help=f"Records decided by {per} reviewer(s), whatever they decided "
+                            "(blind mode hides agreement and the team's labels).")
+        if team["to_screen"]:
+            cols[1].progress(min(team["decided"] / team["to_screen"], 1.0))
+        return  # the recall estimate is made of everyone's labels: not for a blind reviewer
+    cols = st.columns([3, 2, 4])
+    cols[0].metric("Records finished", f"{team['finished']:,} / {team['to_screen']:,}",
                    help="Records with a final decision (agreed, or resolved by the lead).")
-    if everyone:
-        cols[1].metric("Included (team)", team.included,
-                       help=f"{team.conflicts} conflicts, {team.pending} waiting for a "
-                            "second reviewer")
+    cols[1].metric("Included (team)", team["included"],
+                   help=f"{team['conflicts']} conflicts, {team['pending']} waiting for a "
+                        "second reviewer")
     with cols[-1]:
-        if team.to_screen:
-            st.progress(min(team.finished / team.to_screen, 1.0))
+        if team["to_screen"]:
+            st.progress(min(team["finished"] / team["to_screen"], 1.0))
         target = float(settings.get("target_recall", 0.95))
-        est = _recall(store, version, target, team.to_screen)
+        est = _recall(store, version, target, team["to_screen"])
         if est is None:
             st.caption("Estimated recall: being computed in the background; it appears here "
                        "in a few seconds.")
         elif est.recall is None:
             st.caption(f"Estimated recall: not yet known — {escape_markdown(est.advice)}")
         else:
-            low = f", at least {est.recall_low:.0%}" if est.recall_low is not None else ""
             basis = "" if est.guaranteed else " (indicative: ranked order, not a random sample)"
-            text = (f"Estimated recall **{est.recall:.0%}**{low}; target {target:.0%}{basis}. "
-                    f"{escape_markdown(est.advice)}")
+            if est.recall_low is not None:  # lead with what is guaranteed, then the estimate
+                head = (f"Recall at least **{est.recall_low:.0%}** (point estimate "
+                        f"{est.recall:.0%})")
+            else:
+                head = f"Estimated recall **{est.recall:.0%}** (no lower bound yet)"
+            text = f"{head}; target {target:.0%}{basis}. {escape_markdown(est.advice)}"
             (st.success if est.stop else st.info)(text, icon=":material/query_stats:")
 
 
