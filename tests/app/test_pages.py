@@ -393,6 +393,46 @@ def test_blind_team_counts_do_not_tell_whether_the_other_reviewer_agreed(dual_re
     assert metrics(lead)["Records finished"] == "0 / 12"
 
 
+def test_a_switched_off_reviewers_tab_gets_no_more_team_counts(review, monkeypatch) -> None:
+    """Finding 13 of issue 16: the timed progress rerun checks the session itself."""
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import screening
+    from review.store import accounts
+
+    token, ana = accounts.sign_in(review.store, "ana", "ana-demo")
+    shown: list[str] = []
+
+    class Rerun(Exception):
+        pass
+
+    def rerun(scope: str = "app") -> None:
+        raise Rerun(scope)
+
+    class Col:
+        def metric(self, label, *_a, **_k):
+            shown.append(label)
+
+        def progress(self, *_a, **_k):
+            shown.append("progress")
+
+    fake = types.SimpleNamespace(
+        session_state={accounts.TOKEN_KEY: token}, rerun=rerun,
+        columns=lambda spec, **_k: [Col() for _ in (spec if isinstance(spec, list) else
+                                                     range(spec))])
+    monkeypatch.setattr(screening, "st", fake)
+    ctx = AppContext(store=review.store, user=ana, settings=repo.get_settings(review.store))
+    screening._team_progress.__wrapped__(ctx)
+    assert "Records decided by the team" in shown  # signed in: the counts come
+    shown.clear()
+    lead = review.ids["lead"]
+    accounts.set_reviewer_active(review.store, ana.reviewer_id, False, str(lead))
+    with pytest.raises(Rerun):
+        screening._team_progress.__wrapped__(ctx)
+    assert shown == []  # switched off: not one number more
+
+
 def test_not_blind_shows_the_other_reviewers_label_blind_does_not(dual_review, monkeypatch
                                                                   ) -> None:
     rec = dual_review.records[0]

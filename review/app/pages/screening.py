@@ -211,8 +211,15 @@ def _my_counts(ctx: AppContext) -> None:
 
 @st.fragment(run_every=PROGRESS_EVERY)
 def _team_progress(ctx: AppContext) -> None:
-    """Team counts and the recall estimate; redrawn on its own every few seconds."""
+    """Team counts and the recall estimate; redrawn on its own every few seconds.
+
+    A timed rerun skips the app's sign-in check, so it checks the session itself: a
+    reviewer switched off (or signed out, or expired) gets no more team numbers, and
+    their tab is sent back to the sign-in form.
+    """
     store, me, settings = ctx.store, ctx.user, ctx.settings
+    if not accounts.still_signed_in(store, me, st.session_state.get(accounts.TOKEN_KEY)):
+        st.rerun(scope="app")
     version = decisions.data_version(store, STAGE)
     per = int(settings.get("reviewers_per_record", 1))
     team = decisions.visible_progress(_team(store, version, per), me, settings)
