@@ -234,6 +234,27 @@ def test_lead_adds_a_reviewer_who_can_then_sign_in(review, monkeypatch) -> None:
     assert new.title[0].value == "Title/abstract screening"
 
 
+def test_add_a_reviewer_keeps_the_fields_on_a_validation_error(review, monkeypatch) -> None:
+    """Finding 14 of issue 16: a refused "Add a reviewer" does not clear what was typed."""
+    at = sign_in(app_for(review, monkeypatch), "lead")
+    at.session_state["goto"] = "team"
+    at.run()
+    at.text_input(key="new_username").input(" ANA ")  # "ana" exists (names without case)
+    at.text_input(key="new_display").input("Another Ana")
+    at.text_input(key="new_password").input("long-enough-1")
+    next(b for b in at.button if b.label == "Add reviewer").click().run()
+    assert any("already exists" in e.value for e in at.error)
+    assert at.text_input(key="new_username").value == " ANA "
+    assert at.text_input(key="new_display").value == "Another Ana"
+    at.text_input(key="new_username").input("cara")
+    next(b for b in at.button if b.label == "Add reviewer").click().run()
+    assert any("Added cara" in unescape_markdown(s.value) for s in at.success)
+    assert at.text_input(key="new_username").value == ""  # emptied for the next person
+    at.number_input(key="set_claim").set_value(10)
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert repo.get_settings(review.store)["claim_minutes"] == 10
+
+
 def test_lead_changes_settings_and_the_change_is_audited(review, monkeypatch) -> None:
     at = sign_in(app_for(review, monkeypatch), "lead")
     at.session_state["goto"] = "team"

@@ -24,6 +24,7 @@ URL = "team"
 ROLES = ("lead",)
 
 K_FLASH = "team_flash"
+K_CLEAR = "team_clear_new"
 STAGE = "title_abstract"
 
 
@@ -57,7 +58,11 @@ def _reviewers(ctx: AppContext) -> pd.DataFrame:
 
 
 def _add_reviewer(ctx: AppContext) -> None:
-    with st.form("add_reviewer", clear_on_submit=True):
+    if st.session_state.pop(K_CLEAR, False):  # added: empty the form for the next person
+        for key in ("new_username", "new_display", "new_password"):
+            st.session_state[key] = ""
+    # Not clear_on_submit: a refused submission keeps what the lead typed, to correct it.
+    with st.form("add_reviewer", clear_on_submit=False):
         st.markdown("**Add a reviewer**")
         c1, c2 = st.columns(2)
         username = c1.text_input("User name", key="new_username")
@@ -84,6 +89,7 @@ def _add_reviewer(ctx: AppContext) -> None:
             st.error(str(exc))
             return
         st.session_state[K_FLASH] = f"Added {username.strip()} ({role})."
+        st.session_state[K_CLEAR] = True
         st.rerun()
 
 
@@ -177,6 +183,11 @@ def _settings(ctx: AppContext) -> None:
                                  value=float(s.get("target_recall", 0.95)), key="set_target",
                                  help="The stopping rule advises stopping once the estimated "
                                       "recall reaches this.")
+        claim = st.number_input(
+            "Minutes a record stays with the reviewer it was handed to", min_value=1,
+            max_value=24 * 60, step=5, value=int(queue.claim_minutes(s)), key="set_claim",
+            help="A record handed out and not decided in this time goes back to the team "
+                 "(also at sign-out, and when a reviewer is switched off).")
         c4, c5 = st.columns(2)
         reasons_ta = c4.text_area(
             "Exclusion reasons, title/abstract (one per line)",
@@ -201,6 +212,8 @@ def _settings(ctx: AppContext) -> None:
             "highlight_include": lines(hl_inc),
             "highlight_exclude": lines(hl_exc),
         }
+        if int(claim) != int(queue.claim_minutes(s)):
+            new["claim_minutes"] = int(claim)
         if not new["exclusion_reasons_title_abstract"] or not new["exclusion_reasons_full_text"]:
             st.error("Each stage needs at least one exclusion reason.")
             return
