@@ -71,7 +71,7 @@ def cli_numbers(db: Path, out: Path) -> dict[str, int]:
 
 def app_numbers(page, base: str) -> dict[str, int]:
     """Included reports/studies as the Full text, Synthesis and Report pages show them."""
-    page.goto(base + "/fulltext")
+    page.goto(base + "/full-text")
     cap = page.get_by_text(re.compile(r"Included: \d+ reports of \d+ studies")).first
     cap.wait_for(timeout=60_000)
     r, s = map(int, re.search(r"Included: (\d+) reports of (\d+) studies",
@@ -130,6 +130,8 @@ def test_every_view_agrees_along_the_main_path(demo, browser, tmp_path) -> None:
     log: list = []
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     sign_in(page, base, "lead", "lead-demo")
+    wait_idle(page, 60)
+    page.wait_for_timeout(1500)  # the session cookie is written by the page's script
     start = assert_agree(page, base, db, out, "0-start", log)
 
     # 1. screen one record (a lead joins the pool first); reload /screening as a bookmark
