@@ -122,9 +122,13 @@ def _size(r: Mapping[str, Any]) -> float:
 
 
 def _describe(r: Mapping[str, Any]) -> str:
-    bits = [str(r["measure_text"]) if r.get("measure_text") else None,
-            f"time point {r['time_point']}" if r.get("time_point") else "no time point",
-            f"subgroup {r['subgroup']}" if r.get("subgroup") else None]
+    def text(key: str) -> str | None:
+        v = r.get(key)
+        return str(v) if isinstance(v, str) and v.strip() else None
+
+    bits = [text("measure_text"),
+            f"time point {text('time_point')}" if text("time_point") else "no time point",
+            f"subgroup {text('subgroup')}" if text("subgroup") else None]
     return f"{r['study']} ({', '.join(b for b in bits if b)})"
 
 

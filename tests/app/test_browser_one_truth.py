@@ -83,6 +83,7 @@ def app_numbers(page, base: str) -> dict[str, int]:
         r"From (\d+) studies' final extractions \((\d+) included studies",
         syn.inner_text()).groups())
     page.goto(base + "/report")
+    page.locator(".st-key-rep_view").get_by_text(re.compile("^References")).click()
     ref = page.get_by_text(re.compile(r"\d+ studies, \d+ reports \(APA 7\)")).first
     ref.wait_for(timeout=90_000)
     rs, rr = map(int, re.search(r"(\d+) studies, (\d+) reports", ref.inner_text()).groups())

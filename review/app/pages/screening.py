@@ -249,14 +249,21 @@ def _team_progress(ctx: AppContext) -> None:
         elif est.recall is None:
             st.caption(f"Estimated recall: not yet known — {escape_markdown(est.advice)}")
         else:
-            basis = "" if est.guaranteed else " (indicative: ranked order, not a random sample)"
-            if est.recall_low is not None:  # lead with what is guaranteed, then the estimate
-                head = (f"Recall at least **{est.recall_low:.0%}** (point estimate "
-                        f"{est.recall:.0%})")
-            else:
-                head = f"Estimated recall **{est.recall:.0%}** (no lower bound yet)"
-            text = f"{head}; target {target:.0%}{basis}. {escape_markdown(est.advice)}"
+            text = recall_headline(est.recall, est.recall_low, target, est.guaranteed,
+                                   est.advice)
             (st.success if est.stop else st.info)(text, icon=":material/query_stats:")
+
+
+def recall_headline(recall: float, low: float | None, target: float, guaranteed: bool,
+                    advice: str) -> str:
+    """The recall line, leading with what is guaranteed (the lower bound), then the point
+    estimate: "100%, at least 61%" beside "Continue screening" read as done when it is not."""
+    basis = "" if guaranteed else " (indicative: ranked order, not a random sample)"
+    if low is not None:
+        head = f"Recall at least **{low:.0%}** (point estimate {recall:.0%})"
+    else:
+        head = f"Estimated recall **{recall:.0%}** (no lower bound yet)"
+    return f"{head}; target {target:.0%}{basis}. {escape_markdown(advice)}"
 
 
 def _record_card(ctx: AppContext, record: dict[str, Any]) -> None:
