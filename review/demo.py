@@ -19,10 +19,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from review.store import Store, open_store, repo
+from review.resources import demo_dir
+from review.stages import Stage
+from review.store import Store, StoreError, open_store, repo
 from review.store.models import Extraction, Report, Study
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO_DIR = demo_dir()
+#: The demo review's title; ``review demo`` reuses or rebuilds only a review with this title.
+DEMO_TITLE = ("Social support interventions for loneliness and mental health in children and "
+              "young people (demo)")
 ACCOUNTS = (("lead", "Lead author (demo)", "lead", "lead-demo"),
             ("ana", "Ana (demo reviewer)", "reviewer", "ana-demo"),
             ("ben", "Ben (demo reviewer)", "reviewer", "ben-demo"))
@@ -30,7 +35,7 @@ KIND = {"database": "database", "register": "register", "other method": "citatio
         "website": "website", "organisation": "organisation", "citation": "citation"}
 #: Share of clear title/abstract exclusions left unscreened so the queue has work.
 UNSCREENED_SHARE = 0.3
-TA, FT = "title_abstract", "full_text"
+TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -41,6 +46,18 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def _stable_fraction(text: str) -> float:
     """A number in [0, 1) fixed by the text, so the demo is the same on every machine."""
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 16**8
+
+
+def is_demo(db: str | Path) -> bool:
+    """Whether the review at ``db`` is the demo (so ``review demo`` may reuse or replace it)."""
+    try:
+        store = open_store(db, create=False)
+    except StoreError:  # not a review at all (or not readable): certainly not the demo
+        return False
+    try:
+        return repo.get_settings(store).get("review_title") == DEMO_TITLE
+    finally:
+        store.close()
 
 
 def build_demo(db: str | Path, *, data_dir: Path = DEMO_DIR,
@@ -54,8 +71,7 @@ def build_demo(db: str | Path, *, data_dir: Path = DEMO_DIR,
     searches = _read_csv(data_dir / "searches.csv")
     ft_reasons = sorted({r["ft_reason"] for r in truth.values() if r["ft_reason"]})
 
-    repo.set_setting(store, "review_title", "Social support interventions for loneliness and "
-                     "mental health in children and young people (demo)")
+    repo.set_setting(store, "review_title", DEMO_TITLE)
     repo.set_setting(store, "reviewers_per_record", 2)
     repo.set_setting(store, "exclusion_reasons_full_text", ft_reasons)
     repo.set_setting(store, "highlight_include", [  # "lonel*" matches every word it starts

@@ -14,22 +14,26 @@ sure the PRISMA counts still compute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
-from review.store.db import Store
+from review.store import repo
+from review.store.db import Store, head_revision, schema_revision
+from review.store.files import files_location, sha256_file
 from review.store.models import (
     LABELS,
     STAGES,
     Assignment,
+    Base,
     Decision,
     DedupCandidate,
     DuplicateLink,
     Record,
+    Report,
     Resolution,
     Reviewer,
-    Setting,
     Source,
 )
 
@@ -209,7 +213,7 @@ def _frame(s, *cols) -> pd.DataFrame:
 def read_tables(store: Store) -> ReviewTables:
     """The rows :func:`find_problems` needs, read in one transaction (one consistent view)."""
     with store.session() as s:
-        per = s.get(Setting, "reviewers_per_record")
+        per = repo.settings_in(s).reviewers_per_record
         return ReviewTables(
             sources=_frame(s, Source.id, Source.name, Source.record_count),
             records=_frame(s, Record.id, Record.source_id, Record.position),
@@ -224,13 +228,78 @@ def read_tables(store: Store) -> ReviewTables:
             resolutions=_frame(s, Resolution.id, Resolution.record_id, Resolution.stage,
                                Resolution.label),
             reviewers=_frame(s, Reviewer.id, Reviewer.role),
-            reviewers_per_record=int(per.value) if per is not None else 1,
+            reviewers_per_record=per,
         )
 
 
-def check_review(store: Store) -> list[Problem]:
-    """All problems in a review, including PRISMA counts that no longer compute."""
+def schema_problems(store: Store) -> list[Problem]:
+    """The database is at this release's schema revision and holds every table and column.
+
+    Checked first: a dropped table or column would otherwise surface as a
+    crash on some page, or (as before) not at all.
+    """
+    out = []
+    rev, head = schema_revision(store.engine), head_revision()
+    if rev != head:
+        out.append(Problem("schema_revision", f"the database is at schema revision {rev!r}; "
+                           f"this release expects {head!r}"))
+    with store.engine.connect() as conn:
+        insp = inspect(conn)
+        present = set(insp.get_table_names())
+        for table in Base.metadata.sorted_tables:
+            if table.name not in present:
+                out.append(Problem("missing_table", f"table {table.name} is missing"))
+                continue
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            lacking = [c.name for c in table.columns if c.name not in have]
+            if lacking:
+                out.append(Problem("missing_column", f"table {table.name} lacks column(s) "
+                                   f"{', '.join(lacking)}"))
+    return out
+
+
+def stored_file_problems(store: Store, files_dir: Path | None) -> list[Problem]:
+    """Every report's PDF is in the files folder with the SHA-256 recorded when it was attached."""
+    with store.session() as s:
+        rows = s.execute(select(Report.id, Report.pdf_path, Report.pdf_sha256)
+                         .where(Report.pdf_path.is_not(None))).all()
+    rows = [r for r in rows if r.pdf_path]
+    if not rows:
+        return []
+    if files_dir is None:
+        return [Problem("missing_file", f"{len(rows)} reports have a PDF but this review has "
+                        "no files folder (set REVIEW_FILES_DIR)", _ids(r.id for r in rows))]
+    root = files_dir.resolve()
+    missing, changed = [], []
+    for r in rows:
+        path = (root / r.pdf_path).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            missing.append(r.id)
+        elif r.pdf_sha256 and sha256_file(path) != r.pdf_sha256:
+            changed.append(r.id)
+    out = []
+    if missing:
+        ids = _ids(missing)
+        out.append(Problem("missing_file", f"{len(ids)} reports' PDFs are missing from "
+                           f"{root}: reports {_sample(ids)}", ids))
+    if changed:
+        ids = _ids(changed)
+        out.append(Problem("changed_file", f"{len(ids)} reports' PDFs no longer match the "
+                           f"SHA-256 recorded when attached: reports {_sample(ids)}", ids))
+    return out
+
+
+def check_review(store: Store, files_dir: Path | None = None) -> list[Problem]:
+    """All problems in a review: schema, rows, stored PDFs, PRISMA counts that no longer compute.
+
+    ``files_dir`` defaults to where the review keeps its files
+    (:func:`review.store.files.files_location`).
+    """
+    problems = schema_problems(store)
+    if problems:  # the row checks below would only crash on a table that is not there
+        return problems
     problems = find_problems(read_tables(store))
+    problems += stored_file_problems(store, files_dir or files_location(store.url))
     try:
         from review.report.prisma import counts_from_store
 
@@ -241,4 +310,4 @@ def check_review(store: Store) -> list[Problem]:
         return problems
     from review.report.consistency import view_problems  # the views agree with each other
 
-    return problems + view_problems(store)
+    return problems + [Problem(p.check, p.message, p.rows) for p in view_problems(store)]

@@ -27,14 +27,15 @@ TEXT_FIELDS: tuple[str, ...] = (
     "publisher",
     "issn",
 )
-#: Fields that hold several values.
-LIST_FIELDS: tuple[str, ...] = ("authors", "keywords")
 #: Every normalised field a record may carry (``year`` is an int).
 FIELDS: tuple[str, ...] = ("title", "authors", "year", *TEXT_FIELDS[1:], "keywords")
 
 
-class Record(TypedDict, total=False):
-    """One imported reference, fields normalised, original tags kept."""
+class ImportedRecord(TypedDict, total=False):
+    """One imported reference, fields normalised, original tags kept.
+
+    Named apart from :class:`review.store.models.Record` (the stored row, with an id, a
+    source and links) so that a reader always knows which of the two a function takes."""
 
     title: str | None
     authors: list[str]
@@ -58,6 +59,6 @@ class Record(TypedDict, total=False):
 KEY_FIELDS: tuple[str, ...] = ("title", "authors", "year", "abstract", "doi")
 
 
-def missing_fields(record: Record, fields: tuple[str, ...] = KEY_FIELDS) -> list[str]:
+def missing_fields(record: ImportedRecord, fields: tuple[str, ...] = KEY_FIELDS) -> list[str]:
     """Names of the key fields a record lacks, for the import summary."""
     return [f for f in fields if not record.get(f)]

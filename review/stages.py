@@ -14,7 +14,25 @@ plain tables rather than in any of them:
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pandas as pd
+
+
+class Stage(StrEnum):
+    """The two screening stages a record passes (values as stored in the database)."""
+
+    TITLE_ABSTRACT = "title_abstract"
+    FULL_TEXT = "full_text"
+
+    @property
+    def words(self) -> str:
+        """How a page names the stage."""
+        return {"title_abstract": "Title/abstract", "full_text": "Full text"}[self.value]
+
+
+#: Every stage, in the order a record passes them.
+STAGES: tuple[Stage, ...] = tuple(Stage)
 
 DECISION_COLUMNS = ["id", "record_id", "reviewer_id", "label", "reason", "created_at"]
 RESOLUTION_COLUMNS = ["id", "record_id", "label", "reason", "created_at"]
@@ -105,3 +123,40 @@ def checked_decision(settings: dict, stage: str, label: str, reason: str | None,
     if reason not in offered:
         raise DecisionError(f"{reason!r} is not one of the review's exclusion reasons")
     return reason
+
+
+# --- which reports and studies are included: the one rule every view counts with -------------
+
+def study_key(study_id: object, report_id: object) -> str:
+    """``study:<id>`` for a grouped report, ``report:<id>`` for one that is its own study."""
+    if study_id is not None and not pd.isna(study_id):
+        return f"study:{int(study_id)}"  # type: ignore[arg-type]
+    return f"report:{int(report_id)}"  # type: ignore[arg-type]
+
+
+def counted_mask(reports: pd.DataFrame, ft_label: dict, duplicates, label: str = "include"
+                 ) -> pd.Series:
+    """Reports (rows of ``reports``: record_id, retrieval) that count with this final
+    full-text ``label``: the record is not linked as a duplicate (PRISMA counts clusters),
+    the report was retrieved, and its final full-text label is ``label``."""
+    linked = {int(r) for r in duplicates}
+    rec = reports["record_id"].astype(int)
+    return (~rec.isin(linked) & (reports["retrieval"] != "not_retrieved")
+            & rec.map(lambda r: ft_label.get(int(r)) == label))
+
+
+def included_reports(reports: pd.DataFrame, ft_label: dict, duplicates) -> pd.DataFrame:
+    """The included reports with their ``study_key``: the app's pages, ``review prisma``,
+    ``review tables``, the synthesis and ``review meta`` all count with this.
+
+    ``reports`` has report_id, record_id, study_id, retrieval; ``ft_label`` maps a record
+    id to its final full-text label (:func:`stage_outcomes`); ``duplicates`` holds the
+    record ids linked (live) as a duplicate. A study is included when one of its counted
+    reports is; a report not grouped yet is a study of its own, as PRISMA 2020 counts it.
+    """
+    if reports.empty:
+        return reports.assign(study_key=pd.Series(dtype=object))
+    inc = reports[counted_mask(reports, ft_label, duplicates)].copy()
+    inc["study_key"] = [study_key(s, r) for s, r in
+                        zip(inc["study_id"], inc["report_id"], strict=True)]
+    return inc

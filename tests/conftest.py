@@ -4,6 +4,11 @@
 every ``store`` test run twice, once per backend; each PostgreSQL test gets a
 database of its own, created and dropped around it, so tests never see each
 other's rows.
+
+Under ``CI=true`` (``.ci/run`` sets it) a missing PostgreSQL server, Chromium,
+Playwright or shared labelled data set is a **failure**, not a skip: a run
+that silently skipped a backend would pass without testing it. On a
+developer's machine the same tests skip and say why.
 """
 
 from __future__ import annotations
@@ -20,9 +25,46 @@ from sqlalchemy.engine import make_url
 from review.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: The shared labelled sets: $REVIEW_SHARED_DATA (set by .ci/run), else beside the checkout.
+SHARED_DATA = Path(os.environ.get("REVIEW_SHARED_DATA") or ROOT.parent / "shared" / "data")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ENV = "REVIEW_TEST_POSTGRES_URL"
+#: True in continuous integration, where every backend must be there.
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+#: Words in a skip's reason that mean "a backend, the browser or shared data is missing".
+_REQUIRED_IN_CI = ("postgresql", "chromium", "playwright", "shared data", "shared labelled")
+
+
+def _missing(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """In CI, turn a skip for a missing backend, browser or shared data set into a failure.
+
+    Covers skips raised anywhere (``skipif`` markers, ``importorskip``, a test's
+    own ``pytest.skip``), so a new test cannot quietly opt out.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+    needs = any(item.get_closest_marker(m) for m in ("browser", "postgres"))
+    if needs or any(w in reason.lower() for w in _REQUIRED_IN_CI):
+        report.outcome = "failed"
+        report.longrepr = (f"CI=true: this test was skipped ({reason}); a missing backend, "
+                           "browser or shared data set fails CI instead of skipping")
+
+
+def backend_missing(what: str) -> None:
+    """A test backend that is not there fails in CI and skips on a contributor's machine."""
+    _missing(what)
 
 
 def _pg_admin_url() -> str | None:
@@ -40,7 +82,7 @@ def pg_url() -> Iterator[str]:
     """A brand-new, empty PostgreSQL database for one test (dropped afterwards)."""
     admin = _pg_admin_url()
     if admin is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+        _missing(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
     name = f"review_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
@@ -48,7 +90,7 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # server down: say so rather than fail obscurely
         engine.dispose()
-        pytest.skip(f"PostgreSQL at {PG_ENV} is not reachable: {exc}")
+        _missing(f"PostgreSQL at {PG_ENV} is not reachable: {exc}")
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         yield url

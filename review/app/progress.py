@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from review.stages import Stage
+
 log = logging.getLogger(__name__)
 
 
@@ -131,7 +133,8 @@ def _estimate_in_worker(url: str, stage: str, n_records: int, target: float
     store = worker_store(url)
     labels = labels_in_screening_order(repo.decisions_frame(store, stage))
     # set by the lead's "start random sampling": from there on the guarantee applies
-    start = repo.get_settings(store).get("sampling_start") if stage == "title_abstract" else None
+    start = (repo.get_settings(store).get("sampling_start") if stage == Stage.TITLE_ABSTRACT
+             else None)
     return recall_estimate(labels, n_records, target, start)
 
 

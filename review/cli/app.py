@@ -12,7 +12,32 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(
+
+class ReviewApp(typer.Typer):
+    """The Typer app, which imports every command module the first time its commands are read.
+
+    ``review.cli.main`` switches ``autoload`` off and imports only the module of
+    the command it runs, so a run pays for what it uses; anything else that reads
+    the commands (tests, ``typer.testing.CliRunner``) sees them all.
+    """
+
+    autoload = True
+
+    @property
+    def registered_commands(self) -> list:  # type: ignore[override]
+        if self.autoload and not self.__dict__.get("_loaded"):
+            self.__dict__["_loaded"] = True
+            from review.cli import load_all
+
+            load_all()
+        return self.__dict__["_registered_commands"]
+
+    @registered_commands.setter
+    def registered_commands(self, value: list) -> None:
+        self.__dict__["_registered_commands"] = value
+
+
+app = ReviewApp(
     name="review",
     help="Systematic reviews from search exports to PRISMA 2020: import, dedup, rank, "
     "screen, extract, synthesise, report.",
@@ -39,3 +64,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a user-facing error and return the exit to raise (no traceback for users)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+@app.callback()
+def _review() -> None:
+    """Keeps ``review`` a group of commands even when a run has imported only one of them."""

@@ -19,10 +19,10 @@ def forms(
 ) -> None:
     """Load and validate every extraction form and the codebook; list them with their versions."""
     from review.extraction import FormError, load_forms
-    from review.extraction.forms import default_forms_dir
+    from review.extraction.forms import find_forms_dir
 
-    folder = directory or default_forms_dir()
     try:
+        folder = directory or find_forms_dir()
         library = load_forms(folder)
     except (FormError, OSError) as exc:
         raise fail(str(exc)) from exc
@@ -43,7 +43,7 @@ def synthesise(
 ) -> None:
     """Mechanism and CMO tables, effect-direction and for-whom tables, SWiM and RoB figures."""
     from review.extraction import load_codebook
-    from review.extraction.forms import CODEBOOK_FILE, default_forms_dir
+    from review.extraction.forms import CODEBOOK_FILE, find_forms_dir
     from review.synthesis.mechanisms import extractions_frame
     from review.synthesis.narrative import write_narrative_synthesis
 
@@ -58,6 +58,9 @@ def synthesise(
         frame = from_store(open_review(db))
     if frame.empty:
         raise fail("no final extractions yet: extract the included studies first")
-    codebook = load_codebook(default_forms_dir() / CODEBOOK_FILE)
+    try:
+        codebook = load_codebook(find_forms_dir() / CODEBOOK_FILE)
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc)) from exc
     paths = write_narrative_synthesis(frame, out, codebook)
     console.print(f"Wrote {len(paths)} files to {out}: " + ", ".join(p.name for p in paths))

@@ -170,13 +170,9 @@ def reviewer(
 
 def files_dir_for(url: str) -> Path | None:
     """Where a review keeps its PDFs: beside a SQLite file, or $REVIEW_FILES_DIR for a server."""
-    import os
+    from review.store.files import files_location
 
-    if url.startswith("sqlite:///"):
-        db = Path(url.removeprefix("sqlite:///"))
-        return db.with_name(f"{db.stem}-files")
-    env = os.environ.get("REVIEW_FILES_DIR")
-    return Path(env) if env else None
+    return files_location(url)
 
 
 @app.command("backup")
@@ -210,23 +206,58 @@ def restore_cmd(
     console.print(f"Restored {sum(counts.values())} rows into {store.url}")
 
 
-@app.command()
-def demo(
-    db: Annotated[str, typer.Option("--db", help="Where to build the demo review (SQLite path or URL).")] = "demo-review.db",
-    serve: Annotated[bool, typer.Option(help="Open the screening app on the demo review afterwards.")] = False,
-    rebuild: Annotated[bool, typer.Option(help="Replace an existing demo review at --db.")] = False,
-    port: Annotated[int, typer.Option(help="Port for the app with --serve.")] = 8501,
-) -> None:
-    """Build the bundled demo review (synthetic records) and optionally open the app on it."""
+def _serve(url: str, port: int) -> int:
+    """Run the Streamlit app (shipped inside the package) on the review at ``url``."""
     import os
     import subprocess
     import sys
 
-    from review.demo import DEMO_DIR, build_demo
+    from review.resources import app_script
 
-    path = Path(db)
-    sqlite_file = "://" not in db
-    exists = sqlite_file and path.exists()
+    # postScriptGC: see .streamlit/config.toml (a full collection after every script run
+    # held up the next record by 100-300 ms on a big review). The URL goes through the
+    # environment, not the command line, so a PostgreSQL password never shows in `ps`.
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_script()), "--server.port",
+           str(port), "--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false",
+           # No "Deploy" button or developer menu for anyone (as in .streamlit/config.toml).
+           "--client.toolbarMode", "minimal"]
+    console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
+    return subprocess.call(cmd, env={**os.environ, "REVIEW_DATABASE_URL": url})
+
+
+@app.command("app")
+def app_cmd(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port the app listens on.")] = 8501,
+) -> None:
+    """Open the screening app on a review (the same database rule as every command)."""
+    store = open_review(db)
+    url = store.url
+    store.close()
+    raise typer.Exit(_serve(url, port))
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    serve: Annotated[bool, typer.Option(help="Open the screening app on the demo review afterwards.")] = False,
+    rebuild: Annotated[bool, typer.Option(help="Replace an existing demo review at --db.")] = False,
+    port: Annotated[int, typer.Option(help="Port for the app with --serve.")] = 8501,
+) -> None:
+    """Build the bundled demo review (synthetic records) and optionally open the app on it.
+
+    Like every command it works on ``--db``, else $REVIEW_DATABASE_URL, else ./review.db;
+    a review there that is not the demo is left alone.
+    """
+    from review.demo import DEMO_DIR, build_demo, is_demo
+    from review.store import resolve_url
+
+    url = resolve_url(db)
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    exists = path is not None and path.exists()
+    if exists and not is_demo(url):
+        raise fail(f"{path} holds a review that is not the demo; leaving it alone "
+                   "(pass --db to build the demo elsewhere)")
     if exists and rebuild:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -236,8 +267,8 @@ def demo(
     else:
         # Build beside the target and move it into place at the end, so an interrupted
         # build never leaves a half-made demo that the next run would mistake for a review.
-        target = f"{path}.building" if sqlite_file else db
-        if sqlite_file:
+        target = f"{path}.building" if path is not None else url
+        if path is not None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
         try:
@@ -245,17 +276,9 @@ def demo(
         except ValueError as exc:
             raise fail(str(exc)) from exc
         store.close()
-        if sqlite_file:
+        if path is not None:
             Path(target).replace(path)
-        console.print(f"Demo review ready at [bold]{db}[/]. Accounts: lead/lead-demo, "
+        console.print(f"Demo review ready at [bold]{path or 'the database'}[/]. Accounts: lead/lead-demo, "
                       "ana/ana-demo, ben/ben-demo.")
     if serve:
-        app_file = Path(__file__).resolve().parents[2] / "screening_app.py"
-        # postScriptGC: see .streamlit/config.toml (a full collection after every script run
-        # held up the next record by 100-300 ms on a big review)
-        cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port",
-               str(port), "--browser.gatherUsageStats", "false",
-               "--runner.postScriptGC", "false", "--", "--db",
-               str(path.resolve()) if sqlite_file else db]
-        console.print(f"Opening the app at http://localhost:{port} (Ctrl+C to stop)")
-        raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+        raise typer.Exit(_serve(url, port))

@@ -15,48 +15,81 @@ from review.cli.project import open_review
 @app.command()
 def simulate(
     dataset: Annotated[Path, typer.Argument(help="Labelled CSV: record_id, title, abstract, keywords, label_included.")],
-    seed: Annotated[int, typer.Option(help="Seed for the priors (and exploration).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed for the priors and the stopping rule's random draws.")] = 1,
     prior_included: Annotated[int, typer.Option(min=1)] = 1,
     prior_excluded: Annotated[int, typer.Option(min=1)] = 1,
-    output: Annotated[Path | None, typer.Option(help="Write the screening order (record_id) here.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write every record in screening order here (CSV; random draws marked).")] = None,
+    summary: Annotated[Path | None, typer.Option(help="Write the metrics and the stop (JSON) here.")] = None,
+    model: Annotated[str, typer.Option(help="Registered model (see `review models`).")] = "default",
+    stopping: Annotated[str, typer.Option(help="Stopping rule: counting, sample or knee.")] = "default",
+    target_recall: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
+    keywords: Annotated[bool, typer.Option(help="Use the keywords column (--no-keywords: title and abstract only).")] = True,
     plot: Annotated[Path | None, typer.Option(help="Draw the recall curve (PNG) here.")] = None,
     label: Annotated[str, typer.Option(help="Column holding the 0/1 relevance label.")] = "label_included",
-    explore: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of random picks.")] = 0.0,
 ) -> None:
-    """Replay a labelled dataset through the ranker and print WSS@95, Recall@10%, ATD."""
-    import numpy as np
-    import pandas as pd
-
+    """Replay a labelled dataset through the ranker and the stopping rule; print the metrics."""
+    from review.screening.components import MODELS
+    from review.screening.rules import RULES
     from review.screening.simulate import DatasetError, load_dataset, plot_recall
     from review.screening.simulate import simulate as run
 
+    if model not in ("default", *MODELS):
+        raise fail(f"unknown model {model!r}; choose one of {', '.join(sorted(MODELS))}")
+    if stopping not in ("default", *RULES):
+        raise fail(f"unknown stopping rule {stopping!r}; choose one of {', '.join(sorted(RULES))}")
     try:
         df, notes = load_dataset(dataset, label)
     except DatasetError as exc:
         raise fail(str(exc)) from exc
+    if not keywords:
+        df = df.assign(keywords="")
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
-    sim = run(df, seed, prior_included, prior_excluded, label, explore)
-    m = sim.metrics
-    t = Table(title=f"{dataset.name}, seed {seed}")
+    sim = run(df, seed, prior_included, prior_excluded, label, model=model, stopping=stopping,
+              target=target_recall)
+    info = sim.summary()
+    t = Table(title=f"{dataset.name}, seed {seed}, model {sim.model}, stopping rule {sim.stopping}")
     t.add_column("measure")
     t.add_column("value", justify="right")
-    times = np.array(sim.update_seconds) if sim.update_seconds else np.array([0.0])
-    for name, value in (("records", f"{m.n}"), ("relevant", f"{m.relevant}"),
-                        ("WSS@95", f"{m.wss95:.3f}"), ("Recall@10%", f"{m.recall_at_10:.3f}"),
-                        ("ATD", f"{m.atd:.3f}"),
-                        ("stopping rule stopped after", f"{sim.stop.screened} records"),
-                        ("recall reached there", f"{sim.stop.recall:.3f}"),
-                        ("model updates", f"{len(sim.update_seconds)}"),
-                        ("time per update, mean / max", f"{times.mean() * 1000:.1f} / {times.max() * 1000:.1f} ms")):
+    stop = ("never (screened everything)" if sim.stop_position is None
+            else f"after {sim.stop_position} of {info['records']} records "
+                 f"({info['random_draws']} random draws), recall {sim.recall_at_stop:.3f}")
+    median = info["update_ms_median"]
+    for name, value in (("records", f"{info['records']}"), ("relevant", f"{info['relevant']}"),
+                        ("WSS@95", f"{info['wss95']:.3f}"), ("Recall@10%", f"{info['recall10']:.3f}"),
+                        ("ATD", f"{info['atd']:.3f}"), ("stopping rule stopped", stop),
+                        ("model updates", f"{info['model_updates']}"),
+                        ("time per update, median", "-" if median is None else f"{median:.1f} ms")):
         t.add_row(name, value)
     console.print(t)
+    sim.write(output, summary)
     if output:
-        pd.DataFrame({"record_id": sim.record_ids}).to_csv(output, index=False)
         console.print(f"Wrote the screening order to {output}")
+    if summary:
+        console.print(f"Wrote the summary to {summary}")
     if plot:
         plot_recall(sim, plot, title=f"{dataset.stem}, seed {seed}")
         console.print(f"Drew the recall curve to {plot}")
+
+
+@app.command()
+def models() -> None:
+    """List the registered ranking models and stopping rules."""
+    from review.screening.components import available_models
+    from review.screening.rules import DEFAULT_RULE, RULES
+
+    t = Table(title="Models (--model)")
+    t.add_column("name")
+    t.add_column("what it is")
+    for name, description in available_models():
+        t.add_row(name, description)
+    console.print(t)
+    r = Table(title="Stopping rules (--stopping)")
+    r.add_column("name")
+    r.add_column("what it is")
+    for name, rule in RULES.items():
+        r.add_row(name + (" (default)" if name == DEFAULT_RULE else ""), rule.description)
+    console.print(r)
 
 
 @app.command()

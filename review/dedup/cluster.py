@@ -3,10 +3,11 @@
 Plain connected components over duplicate pairs let one bad link fuse two
 groups: if A≈B and B≈C, A and C end up together even when A is the erratum
 of C. Here clusters grow by merging the strongest pairs first, and two
-clusters merge only when *every* cross pair is consistent with one work: no
-cross pair may be distinct or carry a contradiction (different DOIs, page
-ranges, part numbers, an erratum mark, ...). A duplicate pair refused for
-that reason is handed to a person as a "maybe" with the reason.
+clusters merge only when *every* cross pair is itself a duplicate: no chain
+may cross a pair that is distinct, carries a contradiction (different DOIs,
+page ranges, part numbers, an erratum mark, ...) or is only a "maybe". A
+duplicate pair refused for that reason is handed to a person as a "maybe"
+with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from review.dedup.score import DISTINCT, DUPLICATE, MAYBE, Verdict
+from review.dedup.rules import DUPLICATE, MAYBE, Verdict
 
 
 @dataclass
@@ -60,8 +61,8 @@ def consistent_clusters(
         if key not in known:
             v = judge_pair(*key)
             known[key] = (v.decision, v.hard)
-        decision, hard = known[key]
-        return decision != DISTINCT and not hard
+        decision, _hard = known[key]
+        return decision == DUPLICATE
 
     dup = scored[scored["decision"] == DUPLICATE].sort_values(
         ["score", "a", "b"], ascending=[False, True, True], kind="stable"

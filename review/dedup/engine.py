@@ -95,12 +95,14 @@ def find_duplicates(df: pd.DataFrame, progress: bool = False) -> DedupResult:
         step(f"scoring {len(cand):,} pairs", max(n, 1))
 
         t0 = time.perf_counter()
-        scored = score_pairs(prepared, cand)
+        scored, evidence = score_pairs(prepared, cand)
         timings["score"] = time.perf_counter() - t0
         step("clustering", max(n, 1))
 
         t0 = time.perf_counter()
-        clustering = consistent_clusters(n, scored, lambda i, j: judge_one(prepared, i, j))
+        clustering = consistent_clusters(
+            n, scored, lambda i, j: judge_one(prepared, evidence, i, j)
+        )
         timings["cluster"] = time.perf_counter() - t0
         step("done", max(n, 1))
 

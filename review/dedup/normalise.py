@@ -262,6 +262,18 @@ _WOS_CORRECTION_RE = re.compile(
 _ORIGINAL_MARK_RE = re.compile(r"\s*<\s*original\s*>\s*", re.IGNORECASE)
 
 
+#: '<original-language title> [<English title>]' (the bracketed part closes the field).
+_TRAILING_TRANSLATION_RE = re.compile(r"^([^\[\]]+?)\s*\[([^\[\]]+)\]\.?$")
+
+
+def _mostly_non_latin(text: str) -> bool:
+    """More than half of the letters are outside the Latin script (Cyrillic, Greek, CJK ...)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    return sum(1 for ch in letters if ord(ch) > 0x024F) * 2 > len(letters)
+
+
 #: Characters of a title compared (longer ones are cut: see normalise_title).
 MAX_TITLE = 400
 
@@ -308,6 +320,14 @@ def normalise_title(raw: str) -> Title:
             text, alt = parts
     text = text.strip().rstrip(".").strip()
     translated = False
+    bracketed = _TRAILING_TRANSLATION_RE.match(text) if text.endswith("]") else None
+    if bracketed and _mostly_non_latin(bracketed.group(1)) and not _mostly_non_latin(
+        bracketed.group(2)
+    ):
+        # 'Эффективность терапии [Efficacy of therapy]': an original-language title with its
+        # English translation in brackets; the English one is the key, as MEDLINE has it
+        alt = alt or bracketed.group(1)
+        text = f"[{bracketed.group(2)}]"
     if text.startswith("[") and "]" in text:
         close = text.rfind("]")
         rest = text[close + 1 :].strip(" .:;")
@@ -658,6 +678,7 @@ def journals_compatible(a: Journal, b: Journal) -> bool | None:
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 _INT_RE = re.compile(r"\d+")
 _DOI_RE = re.compile(r"10\.\d{3,9}/\S+")
+_SICI_RE = re.compile(r"<[^<>\s]*>[\w.]*;\d[\w-]*")
 _SUPPL_RE = re.compile(
     r"(?<![a-z])sup(?:p|pl|ple|plement|plements)?(?![a-z])|^\s*s\s?\d+\s*$", re.IGNORECASE
 )
@@ -685,8 +706,17 @@ def normalise_number(value: Any) -> str:
         return ""
     if s.isdecimal():  # not isdigit: '²' is a digit that int() refuses
         return str(int(s))
+    if s.count("(") != s.count(")") and not s.lstrip().startswith(("(", "[")) and (
+        s.lstrip()[0].isdigit() and ")" in s and "(" not in s
+    ):
+        # '1)': the tail of '12 (Suppl 1)' cut by an export; the number in it is not the volume
+        return ""
     m = _INT_RE.search(s)
-    return str(int(m.group(0))) if m else words(s)
+    # a month, a season or 'Suppl' in the field is no volume or issue number
+    if m:
+        return str(int(m.group(0)))
+    w = words(s)  # other scripts' digits ('²', '١٢') fold to ASCII ones
+    return w if _HAS_DIGIT_RE.search(w) else ""
 
 
 def is_supplement(*values: Any) -> bool:
@@ -710,7 +740,9 @@ def normalise_doi(value: Any) -> str:
     if "%" in s:
         s = unquote(s)
     found = []
-    for m in _DOI_RE.finditer(re.sub(r"\s*;\s*|\s+", " ", s)):
+    # a ';' inside a SICI DOI ('...<857::AID-SIM777>3.0.CO;2-E') is part of it, not a separator
+    s = _SICI_RE.sub(lambda m: m.group(0).replace(";", "\0"), s)
+    for m in _DOI_RE.finditer(re.sub(r"\s*;\s*|\s+", " ", s).replace("\0", ";")):
         doi = m.group(0).rstrip(".,;)]}>").lower()
         if doi not in found:
             found.append(doi)
@@ -723,7 +755,10 @@ def normalise_pmid(value: Any) -> str:
     if not s:
         return ""
     m = _INT_RE.search(s)
-    return str(int(m.group(0))) if m else ""
+    if m:
+        return str(int(m.group(0)))
+    w = words(s)  # other scripts' digits ('²', '١٢') fold to ASCII ones
+    return w if _HAS_DIGIT_RE.search(w) else ""
 
 
 @dataclass(frozen=True, slots=True)

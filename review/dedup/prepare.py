@@ -79,6 +79,18 @@ _UNINFORMATIVE = frozenset(
 )
 
 
+#: Words of titles that name a kind of item, not its subject: a title made only of these
+#: (and short words) is generic ("Editorial", "From the editor", "President's message").
+_GENERIC = _UNINFORMATIVE | frozenset(
+    "editorials comments letters responses replies reviews updates reports highlights column "
+    "columns perspective perspectives viewpoint viewpoints message president presidents corner "
+    "issue this month year journal welcome announcement announcements obituary memoriam "
+    "acknowledgement acknowledgements acknowledgment reviewers thanks our your new notice "
+    "notices correspondence editorial board masthead cover image images quiz answer answers "
+    "question questions challenge highlights abstracts".split()
+)
+
+
 @dataclass
 class Prepared:
     """Normalised fields of n records, as parallel lists/arrays indexed by position."""
@@ -88,6 +100,7 @@ class Prepared:
     title_alt: list[str]
     translated: np.ndarray
     informative: np.ndarray
+    generic: np.ndarray  #: the title names a kind of item only ('Editorial'): no subject
     marks: list[TitleMarks]
     kinds: list[frozenset[str]]
     conference: np.ndarray
@@ -113,6 +126,11 @@ def _informative(title: str) -> bool:
     if sum(1 for w in words if w not in _UNINFORMATIVE and len(w) > 1) >= 3:
         return True
     return len(title.replace(" ", "")) >= 8 and any(ord(ch) >= 0x2E80 for ch in title)
+
+
+def _generic(title: str) -> bool:
+    """No word of the title names a subject: it says what kind of item it is, nothing more."""
+    return not any(w not in _GENERIC and len(w) > 1 for w in title.split())
 
 
 def resolve_columns(columns: list[str]) -> dict[str, str]:
@@ -217,6 +235,7 @@ def prepare(df: pd.DataFrame, tick: Callable[[int], None] | None = None) -> Prep
         title_alt=[t.alt for t in titles],
         translated=np.fromiter((t.translated for t in titles), bool, n),
         informative=informative,
+        generic=np.fromiter((_generic(t) for t in title), bool, n),
         marks=marks,
         kinds=kinds,
         conference=conference,

@@ -12,6 +12,8 @@ counting when a record becomes a duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from review.dedup import store_ops
 from review.dedup.normalise import fold, text_of
 from review.records import FIELDS
-from review.store import Store
+from review.store import Store, repo
 from review.store.models import Decision, DedupCandidate, DuplicateLink, Record, Source
 
 #: Fields shown side by side, in the order a reviewer reads a reference.
@@ -137,3 +139,40 @@ def live_links_frame(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["link_id", "record_id", "source", "title",
                                        "canonical_id", "canonical_title", "method", "score",
                                        "created_by", "created_at"])
+
+
+# --- deduplication ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DedupRun:
+    """What a run from the app did: the line the lead reads, and the run to undo if need be."""
+
+    message: str
+    run_id: str
+    links_added: int
+
+
+def run_deduplication(store: Store, actor: str | None,
+                      on_progress: Callable[[float, str], None] | None = None) -> DedupRun:
+    """Run :func:`review.dedup.store_ops.deduplicate_review` (one transaction).
+
+    The engine reports no progress of its own, so ``on_progress`` marks the
+    steps a lead waits through: reading, finding and linking, done.
+    """
+    tell = on_progress or (lambda fraction, text: None)
+    n = repo.count_records(store)
+    tell(0.05, f"Reading {n:,} records")
+    tell(0.15, f"Comparing {n:,} records and linking duplicates")
+    s = store_ops.deduplicate_review(store, actor=actor)
+    tell(1.0, "Done")
+    message = (f"Deduplication compared {s.pairs_compared:,} pairs among {s.records:,} records: "
+               f"{s.links_added:,} duplicate(s) linked, {s.candidates_added:,} uncertain "
+               "pair(s) to check on the duplicates page"
+               + (f", {s.left_apart:,} pair(s) left apart as a person decided"
+                  if s.left_apart else "") + ".")
+    return DedupRun(message=message, run_id=s.run_id, links_added=s.links_added)
+
+
+def undo_deduplication(store: Store, run_id: str, actor: str | None) -> int:
+    """Undo every live link of one run (:func:`review.dedup.store_ops.undo_run`)."""
+    return store_ops.undo_run(store, run_id, actor=actor)

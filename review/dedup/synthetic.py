@@ -7,7 +7,11 @@ duplicates of some works re-spelt the way databases re-spell them (author
 formats, journal abbreviations, '1535-41' pages, DOI URLs, bracketed
 translations, HTML entities, dropped fields, a typo); and *related but
 distinct* records that must not be merged (errata, part 2 of a series, the
-same study in women instead of men, a meeting abstract of a later paper).
+same study in women instead of men, a meeting abstract of a later paper,
+recurring editorials of one editor in one volume, meeting abstracts sharing
+their supplement's DOI); and the hard duplicates of issue #14 (a volume cut to
+an export fragment such as '1)', a non-Latin title with its English one in
+brackets beside the English title alone).
 The same seed always gives the same records, so timings can be compared.
 """
 
@@ -142,6 +146,19 @@ _SYLLABLES = (
 ).split()
 
 
+_CYRILLIC = "ка ло ми ра те бо ве су да по ли не ша то ру фе га мо зи ба ки ан ост вен".split()
+_EDITORIALS = ("Editorial", "From the Editor", "Editor's comments", "President's message")
+
+
+def _cyrillic_title(rng: np.random.Generator, words: int) -> str:
+    """A made-up title in Cyrillic script, standing for an original-language title."""
+    out = [
+        "".join(_CYRILLIC[i] for i in rng.integers(0, len(_CYRILLIC), size=int(rng.integers(2, 5))))
+        for _ in range(words)
+    ]
+    return " ".join(out).capitalize()
+
+
 def _pseudo_word(rng: np.random.Generator) -> str:
     """A made-up proper name ('Kalobor'): one of about 900,000, so mostly rare."""
     k = int(rng.integers(2, 5))
@@ -249,6 +266,77 @@ def _variant_title(rng: np.random.Generator, title: str) -> str:
         k = int(rng.integers(5, len(t) - 5))
         t = t[:k] + t[k + 1] + t[k] + t[k + 2 :]
     return t
+
+
+def _hard_cases(
+    rng: np.random.Generator, trap: int, w: dict, render, rows: list[dict], target: int
+) -> list[list[int]]:
+    """Append one hard case built on work ``w``; return its duplicate groups (positions)."""
+    groups: list[list[int]] = []
+    full, _abbr = w["journal"]
+    if trap == 4:  # one editor's recurring editorials in one volume: distinct items
+        title = _EDITORIALS[int(rng.integers(len(_EDITORIALS)))]
+        editor = w["people"][:1]
+        with_doi = rng.random() < 0.5
+        for issue in range(1, int(rng.integers(3, 6))):
+            if len(rows) >= target:
+                break
+            page = int(rng.integers(1, 40)) + 100 * issue
+            item = dict(
+                w,
+                title=title,
+                people=editor,
+                number=str(issue),
+                pages=(page, page + int(rng.integers(0, 2))),
+                doi=f"{w['doi'] or '10.5555/ed'}.e{issue}" if with_doi else "",
+                abstract="",
+            )
+            rows.append(render(item, variant=False))
+            if rng.random() < 0.3 and len(rows) < target:  # the same editorial from a 2nd database
+                copy = render(item, variant=True)
+                copy.update(number=item["number"], pages="{}-{}".format(*item["pages"]))
+                copy["title"] = title.upper() if rng.random() < 0.5 else title
+                copy["doi"] = item["doi"]
+                groups.append([len(rows) - 1, len(rows)])
+                rows.append(copy)
+    elif trap == 5:  # meeting abstracts of one supplement sharing the supplement's DOI
+        doi = f"10.{int(rng.integers(1000, 9999))}/suppl.{int(rng.integers(10**5, 10**6))}"
+        page = int(rng.integers(1, 900))
+        for k in range(int(rng.integers(2, 5))):
+            if len(rows) >= target:
+                break
+            other = dict(w, title=w["title"] if k == 0 else "", doi=doi, abstract="")
+            if k:
+                other["title"] = f"{_pseudo_word(rng).capitalize()} " + " ".join(
+                    rng.choice(_WORDS, size=6)
+                )
+                other["people"] = [(rng.choice(_SURNAMES), "A")]
+            other["pages"] = (page + k, page + k)
+            rec = render(other, variant=False)
+            rec["number"] = "Suppl 1"
+            rec["ENTRYTYPE"] = "inproceedings"
+            rows.append(rec)
+    elif trap == 6:  # a volume cut to an export fragment: '12 (Suppl 1)' → '1)'
+        rec = render(w, variant=False)
+        rec["volume"] = f"{w['volume']} (Suppl 1)"
+        copy = render(w, variant=False)
+        copy["volume"] = "1)"
+        copy["author"] = _format_authors(rng, w["people"], 1)
+        rows.append(rec)
+        if len(rows) < target:
+            groups.append([len(rows) - 1, len(rows)])
+            rows.append(copy)
+    else:  # an original-language title with its English translation in brackets
+        rec = render(w, variant=False)
+        rec["title"] = f"{_cyrillic_title(rng, int(rng.integers(3, 7)))} [{w['title']}]"
+        rec["journal"] = full
+        copy = render(w, variant=True)
+        copy["title"] = w["title"]
+        rows.append(rec)
+        if len(rows) < target:
+            groups.append([len(rows) - 1, len(rows)])
+            rows.append(copy)
+    return groups
 
 
 def generate(
@@ -377,7 +465,11 @@ def generate(
     while len(rows) < target:
         w = new_work()
         r = rng.random()
-        trap = int(rng.integers(0, 4)) if duplicate_share <= r < duplicate_share + 0.03 else -1
+        trap = int(rng.integers(0, 8)) if duplicate_share <= r < duplicate_share + 0.06 else -1
+        if trap >= 4:
+            members_of = _hard_cases(rng, trap, w, render, rows, target)
+            groups.extend(members_of)
+            continue
         if trap == 2:
             w["title"] += " in men"
         members = [len(rows)]

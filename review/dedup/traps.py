@@ -27,8 +27,8 @@ _RETRACTION_RE = re.compile(
 _COMMENT_RE = re.compile(
     r"^(?:re|reply|in reply|response|authors? reply|author s reply|the authors reply|"
     r"comment|comments|commentary on|a comment on|letter|letter to the editor|"
-    r"correspondence|rebuttal)\b|\b(?:reply to|response to|comment on|comments on|"
-    r"in response to|authors? reply)\b|\breply$"
+    r"correspondence|rebuttal)\b|\b(?:reply to|comment on|comments on|authors? reply)\b|"
+    r"\breply$"
 )
 _PROTOCOL_RE = re.compile(
     r"\b(?:study|trial|review|research|evaluation|cohort) protocol\b|"

@@ -37,6 +37,7 @@ from review.extraction.codebook import (
     load_codebook,
 )
 from review.extraction.yamlio import YamlError, line_of, load_yaml, plain
+from review.resources import forms_dir as shipped_forms_dir
 
 #: Every field type a form may use.
 FIELD_TYPES: tuple[str, ...] = (
@@ -81,27 +82,26 @@ CODEBOOK_FILE = "codebook.yaml"
 
 
 FORMS_DIR_ENV = "REVIEW_FORMS_DIR"
-_SHIPPED_FORMS = Path(__file__).resolve().parents[2] / "extraction_forms"
 
 
-def find_forms_dir(setting: str | os.PathLike[str] | None = None) -> Path | None:
-    """The review's forms folder: ``$REVIEW_FORMS_DIR``, the review's
-    ``extraction_forms_dir`` setting, ``./extraction_forms``, else the shipped forms.
+def find_forms_dir(setting: str | os.PathLike[str] | None = None) -> Path:
+    """The review's forms folder: ``$REVIEW_FORMS_DIR``, else the review's
+    ``extraction_forms_dir`` setting, else ``./extraction_forms``, else the forms that ship
+    with review (:func:`review.resources.forms_dir`).
 
     A team edits the YAML files, so the folder lives beside their work rather than
-    inside the installed package; the first of these that exists wins, and every
-    shell (CLI, app, report) asks here so they all read the same forms.
+    inside the installed package. A folder someone named (the variable or the setting)
+    that does not exist is an error, not a silent fall-back to other forms; every shell
+    (CLI, app, report) asks here, so they all read the same forms.
     """
-    for candidate in (os.environ.get(FORMS_DIR_ENV), setting, Path.cwd() / "extraction_forms",
-                      _SHIPPED_FORMS):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-def default_forms_dir() -> Path:
-    """:func:`find_forms_dir` without a review setting; the shipped folder's path if none exists."""
-    return find_forms_dir() or _SHIPPED_FORMS
+    for named, what in ((os.environ.get(FORMS_DIR_ENV), f"${FORMS_DIR_ENV}"),
+                        (setting, "the review's extraction_forms_dir setting")):
+        if named:
+            if not Path(named).is_dir():
+                raise FormError(f"{named}: no such folder of extraction forms (named by {what})")
+            return Path(named)
+    local = Path.cwd() / "extraction_forms"
+    return local if local.is_dir() else shipped_forms_dir()
 
 
 HISTORY_DIR = "history"
@@ -215,9 +215,6 @@ class Form:
             if f.id == field_id:
                 return f
         raise KeyError(field_id)
-
-    def field_ids(self) -> tuple[str, ...]:
-        return tuple(f.id for f in self.fields)
 
     @property
     def key(self) -> tuple[str, int]:

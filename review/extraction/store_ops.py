@@ -41,11 +41,7 @@ class ExtractionError(ValueError):
 
 def forms_dir(settings: Mapping[str, Any] | None = None) -> Path:
     """Where the review's forms are (:func:`review.extraction.forms.find_forms_dir`)."""
-    folder = find_forms_dir((settings or {}).get("extraction_forms_dir"))
-    if folder is None:
-        raise ExtractionError("no folder of extraction forms: set REVIEW_FORMS_DIR or the "
-                              "'extraction_forms_dir' setting")
-    return folder
+    return find_forms_dir((settings or {}).get("extraction_forms_dir"))
 
 
 def library(settings: Mapping[str, Any] | None = None) -> FormLibrary:

@@ -50,13 +50,51 @@ class YamlError(ValueError):
     """The file is not valid YAML; the message names the file and the line."""
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse ``path`` with line-aware mappings; syntax errors name file and line."""
+#: Deepest nesting of mappings and lists a form may have. Real forms nest a few
+#: levels (form > group > fields > field > options); PyYAML builds objects
+#: recursively, so 300 nested groups ended in a RecursionError.
+MAX_DEPTH = 60
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 text, or an error naming the line of the first byte that is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlError(
+            f"{path.name}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02X} at column "
+            f"{column}); save the form as UTF-8 (it looks like Latin-1 or Windows-1252)"
+        ) from exc
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, found from the event stream (no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlError(f"{name}: line {event.start_mark.line + 1}: nested more than "
+                                f"{MAX_DEPTH} levels deep; a form needs only a few levels")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse ``path`` with line-aware mappings; every error names the file and the line.
+
+    The file must be UTF-8 (a form saved as Latin-1 says so, with the line) and
+    nested at most :data:`MAX_DEPTH` levels.
+    """
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise YamlError(f"{path.name}: cannot read file: {exc.strerror or exc}") from exc
+    text = _decode(path, data)
     try:
+        _check_depth(text, path.name)
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -64,6 +102,8 @@ def load_yaml(path: Path) -> Any:
         raise YamlError(f"{path.name}: not valid YAML{where}: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise YamlError(f"{path.name}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:  # an alias-built structure deeper than the stack
+        raise YamlError(f"{path.name}: nested too deeply to read") from exc
 
 
 def line_of(node: Any) -> int | None:

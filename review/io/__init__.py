@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review.io import bibtex, pubmed, ris, tabular, wos
+from review.io import bibtex, limits, pubmed, ris, tabular, wos
 from review.io.charset import ZIP_MAGIC, decode
 from review.io.errors import ImportFormatError
 from review.io.progress import record_progress
@@ -42,7 +42,7 @@ from review.io.stream import (
     open_stream,
     refuse_whole_file_over_limit,
 )
-from review.records import KEY_FIELDS, Record, missing_fields
+from review.records import KEY_FIELDS, ImportedRecord, missing_fields
 
 __all__ = [
     "FORMATS",
@@ -78,7 +78,7 @@ class ImportedFile:
     path: Path
     fmt: str
     sha256: str
-    records: list[Record]
+    records: list[ImportedRecord]
     missing: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     encoding: str | None = None
@@ -192,14 +192,17 @@ def _finish(
     name: str,
     fmt: str,
     digest: str,
-    records: list[Record],
+    records: list[ImportedRecord],
     warnings: list[str],
     encoding: str | None,
     *,
     first_line: int | None,
 ) -> ImportedFile:
     missing = dict.fromkeys(SUMMARY_FIELDS, 0)
-    for record in records:
+    if len(records) > limits.MAX_RECORDS:
+        raise limits.too_many_records(name, len(records))
+    for number, record in enumerate(records, 1):
+        limits.check_record(name, record, number)
         for key in missing_fields(record, SUMMARY_FIELDS):
             missing[key] += 1
     if records and missing["title"] == len(records):

@@ -57,7 +57,7 @@ from review.io.fields import (
     word_type,
 )
 from review.io.progress import Advance
-from review.records import Record
+from review.records import ImportedRecord
 
 #: Fields kept verbatim: LaTeX decoding would damage them.
 _VERBATIM = ("url", "doi", "file", "eprint", "pmid", "issn", "isbn")
@@ -82,13 +82,13 @@ def count_records(text: str) -> int:
     return text.count("@")
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a BibTeX file, plus warnings for the import summary."""
     try:
         library = bibtexparser.parse_string(text)
     except Exception as err:  # the splitter raises on pathological input
         raise ImportFormatError(filename, f"could not parse BibTeX ({err})") from err
-    records: list[Record] = []
+    records: list[ImportedRecord] = []
     warnings: list[str] = []
     pending = 0
     for block in library.blocks:
@@ -243,7 +243,7 @@ def _decode_strings(values: list[str], library: Library) -> list[str]:
     return [str(result[f"v{i}"]) for i in range(len(values))]
 
 
-def to_record(entry_type: str, key: str, fields: dict[str, Any]) -> Record:
+def to_record(entry_type: str, key: str, fields: dict[str, Any]) -> ImportedRecord:
     """Map one decoded BibTeX entry to the shared record shape."""
     get = fields.get
     original: dict[str, Any] = {"ENTRYTYPE": entry_type, "ID": key, **fields}

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from review.records import Record
+from review.records import ImportedRecord
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 #: Crossref's recommended DOI pattern, loosened to stop at whitespace.
@@ -181,11 +181,6 @@ def join_pages(start: Any, end: Any = None) -> str | None:
 _NO_AUTHOR = re.compile(
     r"^\[?(?:no author(?: name)? available|anonymous|anon\.?)\]?$", re.IGNORECASE
 )
-
-
-def is_placeholder_author(name: str) -> bool:
-    """Scopus writes ``[No author name available]``; that is not an author."""
-    return _NO_AUTHOR.match(name) is not None
 
 
 def split_names(value: Any) -> list[str]:
@@ -371,7 +366,7 @@ def make_record(
     language: str | None = None,
     publisher: str | None = None,
     issn: str | None = None,
-) -> Record:
+) -> ImportedRecord:
     """A record with every normalised key present (``None`` or ``[]`` when absent).
 
     Keyword arguments rather than a generic loop: this runs once per record.

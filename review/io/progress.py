@@ -35,17 +35,6 @@ def _noop(_: float) -> None:
     return None
 
 
-def tracked(items: list[T], advance: Advance, weight: float = 1.0) -> Iterator[T]:
-    """Yield ``items``, advancing the bar by ``weight`` per item (in batches)."""
-    if advance is _noop:
-        yield from items
-        return
-    for start in range(0, len(items), STEP):
-        batch = items[start : start + STEP]
-        yield from batch
-        advance(len(batch) * weight)
-
-
 def counted(items: Iterable[T], advance: Advance) -> Iterator[T]:
     """Yield ``items`` (a stream of unknown length), advancing the bar once per batch."""
     if advance is _noop:

@@ -30,7 +30,7 @@ from review.io.fields import (
 )
 from review.io.progress import Advance, counted
 from review.io.ris import pieces_of, unify_newlines
-from review.records import Record
+from review.records import ImportedRecord
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,3}")
 
@@ -40,13 +40,14 @@ def count_records(text: str) -> int:
     return text.count("PMID- ")
 
 
-def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]
+                 ) -> Iterator[ImportedRecord]:
     """Records of a MEDLINE export arriving as text pieces (LF line ends), in file order."""
     for _, tags in _blocks(complete_lines(pieces), filename):
         yield to_record(tags)
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a whole MEDLINE-format export."""
     warnings: list[str] = []
     pieces = pieces_of(unify_newlines(text))
@@ -140,7 +141,7 @@ def _blocks(batches: Iterable[list[str]], filename: str) -> Iterator[tuple[int, 
     yield held
 
 
-def to_record(tags: dict[str, Any]) -> Record:
+def to_record(tags: dict[str, Any]) -> ImportedRecord:
     """Map one MEDLINE record's tags to the shared record shape."""
     get = tags.get
     authors = [a for a in (clean(x) for x in as_list(get("FAU") or get("AU"))) if a]

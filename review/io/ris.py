@@ -50,7 +50,7 @@ from review.io.fields import (
     split_keywords,
 )
 from review.io.progress import Advance, counted
-from review.records import Record
+from review.records import ImportedRecord
 
 #: RIS types whose ``BT`` (book title) is the title of the record itself.
 _BOOK_TYPES = frozenset({"BOOK", "EBOOK", "EDBOOK"})
@@ -184,11 +184,6 @@ def unify_newlines(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
-
-
-def split_lines(text: str) -> list[str]:
-    """The lines rispy reads (LF, CRLF and CR all end a line)."""
-    return unify_newlines(text).split("\n")
 
 
 def pieces_of(text: str, size: int = 1 << 20) -> Iterator[str]:
@@ -345,7 +340,8 @@ def new_parser(filename: str) -> _RisParser:
     return parser
 
 
-def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]
+                 ) -> Iterator[ImportedRecord]:
     """Records of a RIS export arriving as text pieces (LF line ends), in file order.
 
     Warnings for the import summary are appended to ``warnings`` once the
@@ -361,7 +357,7 @@ def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> I
         )
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a whole RIS export, plus warnings for the import summary."""
     warnings: list[str] = []
     pieces = pieces_of(unify_newlines(text))
@@ -378,7 +374,7 @@ _DOI_ELSEWHERE = ("UR", "M3", "N1", "L3", "DI")
 _PMID_ELSEWHERE = ("AN", "N1", "UR", "M1")
 
 
-def to_record(tags: dict[str, Any]) -> Record:
+def to_record(tags: dict[str, Any]) -> ImportedRecord:
     """Map one reference's RIS tags to the shared record shape.
 
     Titles: ``TI``, then ``T1``, then ``BT`` for whole books, ``CT``, and the

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from review.records import FIELDS
-from review.stages import current_decisions
+from review.stages import STAGES, current_decisions
 from review.store import Store, repo
 
 #: Export formats offered per table (RIS only makes sense for records).
@@ -98,7 +98,7 @@ def decisions_for_export(store: Store) -> pd.DataFrame:
     names = repo.reviewers_frame(store).set_index("reviewer_id")["username"]
     titles = repo.records_frame(store, columns=["title"]).set_index("record_id")["title"]
     frames = []
-    for stage in ("title_abstract", "full_text"):
+    for stage in STAGES:
         d = repo.decisions_frame(store, stage)
         if d.empty:
             continue
@@ -131,44 +131,3 @@ def export_bytes(table: pd.DataFrame, fmt: str) -> bytes:
         out = Path(tmp) / f"export.{fmt}"
         writers[fmt](table, out)
         return out.read_bytes()
-
-
-# --- deduplication ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DedupRun:
-    """What a run from the app did: the line the lead reads, and the run to undo if need be."""
-
-    message: str
-    run_id: str
-    links_added: int
-
-
-def run_deduplication(store: Store, actor: str | None,
-                      on_progress: Callable[[float, str], None] | None = None) -> DedupRun:
-    """Run :func:`review.dedup.store_ops.deduplicate_review` (one transaction).
-
-    The engine reports no progress of its own, so ``on_progress`` marks the
-    steps a lead waits through: reading, finding and linking, done.
-    """
-    from review.dedup.store_ops import deduplicate_review
-
-    tell = on_progress or (lambda fraction, text: None)
-    n = repo.count_records(store)
-    tell(0.05, f"Reading {n:,} records")
-    tell(0.15, f"Comparing {n:,} records and linking duplicates")
-    s = deduplicate_review(store, actor=actor)
-    tell(1.0, "Done")
-    message = (f"Deduplication compared {s.pairs_compared:,} pairs among {s.records:,} records: "
-               f"{s.links_added:,} duplicate(s) linked, {s.candidates_added:,} uncertain "
-               "pair(s) to check on the duplicates page"
-               + (f", {s.left_apart:,} pair(s) left apart as a person decided"
-                  if s.left_apart else "") + ".")
-    return DedupRun(message=message, run_id=s.run_id, links_added=s.links_added)
-
-
-def undo_deduplication(store: Store, run_id: str, actor: str | None) -> int:
-    """Undo every live link of one run (:func:`review.dedup.store_ops.undo_run`)."""
-    from review.dedup.store_ops import undo_run
-
-    return undo_run(store, run_id, actor=actor)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review.io import bibtex, pubmed, ris, tabular, wos
+from review.io import bibtex, limits, pubmed, ris, tabular, wos
 from review.io.charset import ZIP_MAGIC, file_blocks, scan
 from review.io.errors import ImportFormatError
 from review.io.sniff import (
@@ -42,7 +42,7 @@ from review.io.sniff import (
     first_record_line,
     note_mismatch,
 )
-from review.records import KEY_FIELDS, Record, missing_fields
+from review.records import KEY_FIELDS, ImportedRecord, missing_fields
 
 MB = 1_000_000
 #: Formats read whole, and the largest file of each we agree to read. Measured:
@@ -63,7 +63,8 @@ CHUNK_RECORDS = 2000
 #: size of an export of a few thousand records with abstracts).
 PROGRESS_BYTES = 5 * MB
 
-_STREAMED_READERS: dict[str, Callable[[Iterable[str], str, list[str]], Iterator[Record]]] = {
+_StreamedReader = Callable[[Iterable[str], str, list[str]], Iterator[ImportedRecord]]
+_STREAMED_READERS: dict[str, _StreamedReader] = {
     "ris": ris.iter_records,
     "nbib": pubmed.iter_records,
     "wos": wos.iter_records,
@@ -118,16 +119,20 @@ class RecordStream:
     def name(self) -> str:
         return self.path.name
 
-    def __iter__(self) -> Iterator[list[Record]]:
+    def __iter__(self) -> Iterator[list[ImportedRecord]]:
         if self._started:
             raise RuntimeError(f"{self.name}: a record stream can be read only once")
         self._started = True
         return self._chunks()
 
-    def _chunks(self) -> Iterator[list[Record]]:
-        chunk: list[Record] = []
+    def _chunks(self) -> Iterator[list[ImportedRecord]]:
+        chunk: list[ImportedRecord] = []
         missing = self.missing
         for record in self._records():
+            number = self.n_records + len(chunk) + 1
+            if number > limits.MAX_RECORDS:
+                raise limits.too_many_records(self.name, number)
+            limits.check_record(self.name, record, number)
             for key in missing_fields(record, KEY_FIELDS):
                 missing[key] += 1
             chunk.append(record)
@@ -153,7 +158,7 @@ class RecordStream:
         if untitled:
             self.warnings.append(f"{self.name}: {untitled} record(s) have no title")
 
-    def _records(self) -> Iterator[Record]:
+    def _records(self) -> Iterator[ImportedRecord]:
         if self.fmt == "xlsx":
             yield from self._whole_workbook()
         elif self.fmt == "bibtex":
@@ -161,7 +166,7 @@ class RecordStream:
         else:
             yield from self._streamed()
 
-    def _streamed(self) -> Iterator[Record]:
+    def _streamed(self) -> Iterator[ImportedRecord]:
         assert self._codec is not None
         hashing = _HashingReader(self.path)
         # CSV keeps its line ends: pandas handles CRLF, and a CR quoted in a cell is data.
@@ -189,7 +194,8 @@ class RecordStream:
             yield piece
         self.bytes_read = hashing.count
 
-    def _table_rows(self, text: io.TextIOWrapper, hashing: _HashingReader) -> Iterator[Record]:
+    def _table_rows(self, text: io.TextIOWrapper, hashing: _HashingReader
+                    ) -> Iterator[ImportedRecord]:
         matched: dict[str, list[str]] | None = None
         skipped = 0
         n_rows = 0
@@ -206,7 +212,7 @@ class RecordStream:
         if skipped:
             self.warnings.append(f"{self.name}: {skipped} empty row(s) skipped")
 
-    def _whole_bibtex(self) -> Iterator[Record]:
+    def _whole_bibtex(self) -> Iterator[ImportedRecord]:
         assert self._codec is not None
         data = _read_whole(self.path)
         if hashlib.sha256(data).hexdigest() != self.sha256:
@@ -219,7 +225,7 @@ class RecordStream:
         self.bytes_read = self.size
         yield from records
 
-    def _whole_workbook(self) -> Iterator[Record]:
+    def _whole_workbook(self) -> Iterator[ImportedRecord]:
         data = _read_whole(self.path)
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise self._changed()
@@ -307,7 +313,7 @@ def open_stream(
 
 def iter_records(
     path: Path | str, fmt: str | None = None, *, chunk_size: int = CHUNK_RECORDS
-) -> Iterator[list[Record]]:
+) -> Iterator[list[ImportedRecord]]:
     """The records of a search export, ``chunk_size`` at a time, in bounded memory.
 
     A shorthand for iterating :func:`open_stream`; use that to see the

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from review.io import limits
 from review.io.errors import ImportFormatError
 from review.io.fields import (
     as_list,
@@ -38,7 +39,7 @@ from review.io.fields import (
     word_type,
 )
 from review.io.progress import Advance
-from review.records import Record
+from review.records import ImportedRecord
 
 #: Column aliases per field, best first (compared after :func:`column_key`).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -159,6 +160,8 @@ _FORMULA_QUOTED = re.compile(r"^'[=+\-@\t\r]")
 _AUTHOR_ID = re.compile(r"\s*\(\d+\)$")
 _PROGRESS_STEP = 1000
 _DELIMITERS = ("\t", ",", ";")
+#: Characters of a table's start in which the whole header row must fit.
+_HEAD_LIMIT = 1 << 18
 
 
 def delimiter_of(header: str) -> str | None:
@@ -213,10 +216,17 @@ def match_columns(columns: list[str]) -> dict[str, list[str]]:
     return matched
 
 
-def _csv_layout(head: str) -> tuple[str, bool]:
-    """Delimiter of a table from its first line, and whether it is Web of Science's tab export."""
+def _csv_layout(head: str, filename: str = "the table") -> tuple[str, bool]:
+    """Delimiter of a table from its first line, and whether it is Web of Science's tab export.
+
+    Refuses a header of more than :data:`review.io.limits.MAX_COLUMNS` columns
+    before pandas parses a row (200,000 columns took 45 s and 1.4 GB).
+    """
     first_line = next(iter(head[:65536].lstrip("\ufeff").splitlines()), "")
     delimiter = delimiter_of(first_line) or ","
+    header = next(iter(head.lstrip("\ufeff").splitlines()), "")
+    complete = len(header) < len(head.lstrip("\ufeff")) or len(head) < _HEAD_LIMIT
+    limits.check_header(filename, header, delimiter, complete)
     is_wos_tabbed = delimiter == "\t" and re.match(r"(?:\ufeff)?PT\tAU\t", head) is not None
     return delimiter, is_wos_tabbed
 
@@ -263,7 +273,7 @@ _TABLE_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, cs
 
 def read_csv_frame(text: str, filename: str) -> pd.DataFrame:
     """The table in a delimited text file, every cell a string."""
-    delimiter, is_wos_tabbed = _csv_layout(text)
+    delimiter, is_wos_tabbed = _csv_layout(text[:_HEAD_LIMIT], filename)
     if is_wos_tabbed:
         # Web of Science writes no quotes (a title may start with '"') and ends
         # every row, but not the header, with a tab.
@@ -287,7 +297,7 @@ def iter_csv_frames(
     :func:`read_csv_frame` tidies a whole table, and pandas counts lines
     across chunks, so errors name the line in the whole file.
     """
-    delimiter, is_wos_tabbed = _csv_layout(head)
+    delimiter, is_wos_tabbed = _csv_layout(head[:_HEAD_LIMIT], filename)
     source: Any = _TrimmedRows(handle) if is_wos_tabbed else handle
     try:
         reader = _read_csv(source, filename, delimiter, is_wos_tabbed, chunksize=chunksize)
@@ -365,7 +375,17 @@ def is_workbook(source: bytes | Path, filename: str) -> bool:
 
 
 def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]]:
-    """The first sheet of a workbook that has a title column, every cell a string."""
+    """The first sheet of a workbook that has a title column, every cell a string.
+
+    The workbook's unpacked size, rows, cells and longest cell are checked
+    first (:func:`review.io.limits.check_workbook`): openpyxl would otherwise
+    unpack whatever the ZIP container holds.
+    """
+    try:
+        limits.check_workbook(data, filename)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+        raise ImportFormatError(
+            filename, f"not a readable Excel workbook ({type(err).__name__}: {err})") from err
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
@@ -385,6 +405,8 @@ def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]
     if not sheets:
         raise ImportFormatError(filename, "the workbook has no sheets")
     notes: list[str] = []
+    for frame in sheets.values():
+        _check_columns(frame, filename)
     for name, frame in sheets.items():
         if "title" in match_columns([str(c) for c in frame.columns]):
             if len(sheets) > 1:
@@ -392,6 +414,12 @@ def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]
             return _tidy(frame), notes
     name, frame = next(iter(sheets.items()))
     return _tidy(frame), notes
+
+
+def _check_columns(frame: pd.DataFrame, filename: str) -> None:
+    if len(frame.columns) > limits.MAX_COLUMNS:
+        raise ImportFormatError(filename, f"the header row has {len(frame.columns):,} columns; "
+                                f"the limit is {limits.MAX_COLUMNS:,} columns", line=1)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -414,7 +442,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def parse_frame(
     frame: pd.DataFrame, filename: str, advance: Advance, *, header_line: int = 1
-) -> tuple[list[Record], list[str]]:
+) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a table with one row per record."""
     matched = title_columns(list(frame.columns), filename, header_line)
     records, skipped = frame_records(frame, matched, advance)
@@ -440,9 +468,9 @@ def title_columns(columns: list[str], filename: str, header_line: int = 1) -> di
 
 def frame_records(
     frame: pd.DataFrame, matched: dict[str, list[str]], advance: Advance | None = None
-) -> tuple[list[Record], int]:
+) -> tuple[list[ImportedRecord], int]:
     """Records of the rows of a table (or of one chunk of it), and how many rows were empty."""
-    records: list[Record] = []
+    records: list[ImportedRecord] = []
     skipped = 0
     pending = 0
     for row in frame.to_dict("records"):
@@ -468,7 +496,7 @@ def _first(row: dict[str, str], columns: list[str] | None) -> str | None:
     return None
 
 
-def _to_record(row: dict[str, str], matched: dict[str, list[str]]) -> Record:
+def _to_record(row: dict[str, str], matched: dict[str, list[str]]) -> ImportedRecord:
     def get(field_name: str) -> str | None:
         return _first(row, matched.get(field_name))
 

@@ -35,7 +35,7 @@ from review.io.ris import (
     pieces_of,
     unify_newlines,
 )
-from review.records import Record
+from review.records import ImportedRecord
 
 
 class _WosParser(TrackedParserMixin, rispy.WokParser):
@@ -61,21 +61,22 @@ def new_parser(filename: str) -> _WosParser:
     return parser
 
 
-def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]) -> Iterator[Record]:
+def iter_records(pieces: Iterable[str], filename: str, warnings: list[str]
+                 ) -> Iterator[ImportedRecord]:
     """Records of a Web of Science tagged export arriving as text pieces (LF line ends)."""
     # rispy's WokParser takes any line starting with "ER" for the end tag.
     for tags in iter_tags(pieces, new_parser(filename), "ER"):
         yield to_record(tags)
 
 
-def parse(text: str, filename: str, advance: Advance) -> tuple[list[Record], list[str]]:
+def parse(text: str, filename: str, advance: Advance) -> tuple[list[ImportedRecord], list[str]]:
     """Records of a whole Web of Science tagged export."""
     warnings: list[str] = []
     pieces = pieces_of(unify_newlines(text))
     return list(counted(iter_records(pieces, filename, warnings), advance)), warnings
 
 
-def to_record(tags: dict[str, Any]) -> Record:
+def to_record(tags: dict[str, Any]) -> ImportedRecord:
     """Map one Web of Science record's tags to the shared record shape."""
     get = tags.get
     authors = [a for a in (clean(x) for x in as_list(get("AU") or get("AF"))) if a]

@@ -2,7 +2,7 @@
 
 The app's pages, ``review prisma``, ``review tables``, the synthesis and
 ``review meta`` all count included reports and studies with one rule
-(:mod:`review.report.evidence`). What can still make them tell a lead different
+(:func:`review.stages.included_reports`). What can still make them tell a lead different
 stories is *data* that one stage left behind another's back: a report whose record
 was later linked as a duplicate (PRISMA stops counting it, its study and extraction
 stay), a pair a person kept apart that sits in one cluster anyway, a pair still "to
@@ -13,16 +13,24 @@ review whose numbers disagree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import select
 
-from review.integrity import Problem
 from review.store import Store, repo
 from review.store.models import Decision, DedupCandidate, Report
 
 SHOWN = 10
+
+
+class Problem(NamedTuple):
+    """One disagreement: which check, what is wrong in words, the rows behind it
+    (``review.integrity`` turns these into its own problems)."""
+
+    check: str
+    message: str
+    rows: tuple[int, ...] = ()
 
 
 def _sample(ids) -> str:

@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from review.report import evidence
 from review.report.references import short_citation
+from review.stages import Stage
 from review.store import Store, repo
 from review.store.models import Extraction, Record, Report, Study
 
@@ -93,7 +94,7 @@ def reports_frame(store: Store) -> pd.DataFrame:
         for column, value in (merged or {}).items():
             if column in BIB_COLUMNS and _blank(df.at[i, column]) and not _blank(value):
                 df.at[i, column] = value
-    ft = repo.outcomes(store, "full_text").set_index("record_id")
+    ft = repo.outcomes(store, Stage.FULL_TEXT).set_index("record_id")
     df["ft_label"] = [ft["label"].get(r) if r in ft.index else None for r in df["record_id"]]
     df["ft_status"] = [ft["status"].get(r) if r in ft.index else None for r in df["record_id"]]
     df["ft_reason"] = [ft["reason"].get(r) if r in ft.index else None for r in df["record_id"]]
@@ -302,7 +303,7 @@ def extractions_frame(store: Store, status: Sequence[str] = COUNTING_STATUSES, *
 # ----------------------------------------------------------------------------- codebook
 
 
-def forms_dir(store: Store | None = None) -> Path | None:
+def forms_dir(store: Store | None = None) -> Path:
     """Where the review's forms and codebook are (see ``find_forms_dir``)."""
     from review.extraction.forms import find_forms_dir
 

@@ -43,7 +43,6 @@ AUTOMATION_INELIGIBLE = "Marked ineligible by automation tool"
 REMOVED_OTHER = "Removed before screening (other reason)"
 STOPPING_RULE = "Not screened: stopping rule"
 DATABASE_KINDS = ("database", "register")
-OTHER_KINDS = ("website", "organisation", "citation", "other")
 
 #: The PRISMA2020 R package's input field names, in its order.
 FIELDS = (
@@ -109,8 +108,11 @@ def _reasons_text(reasons: dict[str, int]) -> str:
     return "; ".join(f"{r}, {n}" for r, n in reasons.items())
 
 
-def _ids(frame: pd.DataFrame, mask) -> set[int]:
-    return set(frame.loc[mask, "record_id"].astype(int))
+def _reason(value: Any) -> str:
+    """A full-text exclusion reason as the diagram prints it (a missing one is named so)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip():
+        return "No reason given"
+    return str(value)
 
 
 def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
@@ -162,7 +164,7 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
         not_retrieved = {r for r in sought if retrieval[r] == "not_retrieved"}
         assessed = sought - not_retrieved
         ex = [r for r in assessed if ft_label.get(r) == "exclude"]
-        reasons = Counter(str(ft_reason.get(r) or "No reason given") for r in ex)
+        reasons = Counter(_reason(ft_reason.get(r)) for r in ex)
         v[f"{prefix}_sought_reports"] = len(sought)
         v[f"{prefix}_notretrieved_reports"] = len(not_retrieved)
         v[f"{prefix}_assessed"] = len(assessed)
@@ -239,7 +241,7 @@ def inputs_from_store(store) -> PrismaInputs:
     """Read the tables :func:`prisma_counts` needs from a review."""
     from sqlalchemy import select
 
-    from review.stages import current_decisions
+    from review.stages import Stage, current_decisions
     from review.store import repo
     from review.store.models import Report, Reviewer
 
@@ -248,7 +250,7 @@ def inputs_from_store(store) -> PrismaInputs:
     kind_of = dict(zip(sources["source_id"], sources["kind"], strict=True))
     recs = recs.assign(source_name=recs["source"],
                        source_kind=[kind_of[s] for s in recs["source_id"]])
-    ta_dec = repo.decisions_frame(store, "title_abstract")
+    ta_dec = repo.decisions_frame(store, Stage.TITLE_ABSTRACT)
     with store.session() as s:
         automation = set(s.scalars(select(Reviewer.id).where(Reviewer.role == "automation")))
         reports = pd.DataFrame(s.execute(select(Report.id, Report.record_id, Report.retrieval,
@@ -260,7 +262,7 @@ def inputs_from_store(store) -> PrismaInputs:
     return PrismaInputs(
         records=recs[["record_id", "canonical_id", "source_name", "source_kind"]],
         sources=sources[["name", "kind", "records"]],
-        ta=repo.outcomes(store, "title_abstract"), ft=repo.outcomes(store, "full_text"),
+        ta=repo.outcomes(store, Stage.TITLE_ABSTRACT), ft=repo.outcomes(store, Stage.FULL_TEXT),
         reports=reports, ta_automation=ta_auto,
         previous_studies=int(settings.get("previous_studies") or 0),
         previous_reports=int(settings.get("previous_reports") or 0))

@@ -389,10 +389,3 @@ def write_references(reports: pd.DataFrame, out_dir: str | Path,
         write_text(reports, out / f"{stem}.md"),
         write_text(reports, out / f"{stem}.txt"),
     ]
-
-
-def references_from_store(store, out_dir: str | Path) -> list[Path]:
-    """Write the reference lists of a review's included studies into ``out_dir``."""
-    from review.report.inputs import included_studies
-
-    return write_references(included_studies(store), out_dir)

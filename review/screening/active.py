@@ -10,10 +10,9 @@ times the balanced weight). Features are built once per review
 (:func:`review.screening.features.build_features`) and reused after every
 decision; only the small model is refitted.
 
-Exploration: with ``explore > 0`` the query loop takes, with that probability,
-a random unlabelled record instead of the top one, so a long run of a single
-theme cannot hide a different kind of relevant record forever. The default is
-0 (the reference protocol: always the top-ranked record).
+Other classifiers, balancing and query strategies are registered by name in
+:mod:`review.screening.components`; the simulation loop is in
+:mod:`review.screening.simulate`.
 """
 
 from __future__ import annotations
@@ -22,13 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.svm import LinearSVC
 
+from review.screening.components import (
+    BALANCING,
+    CLASSIFIERS,
+    DEFAULT_MODEL,
+    get_model,
+    scores_of,
+)
 from review.screening.features import FeatureConfig, FeatureMatrix, build_features
-
-#: Default regularisation and up-weighting of relevant records; same for every review.
-DEFAULT_C = 0.1
-DEFAULT_RELEVANT_WEIGHT = 10.0
 
 
 class RankingError(ValueError):
@@ -37,17 +38,22 @@ class RankingError(ValueError):
 
 @dataclass
 class Ranker:
-    """Ranks one review's records; build once with :meth:`from_records`, rank after each label."""
+    """Ranks one review's records; build once with :meth:`from_records`, rank after each label.
+
+    ``model`` names a registered model (:mod:`review.screening.components`):
+    its classifier and balancing are used here, its features by
+    :meth:`from_records`, its query strategy by :func:`query_order`.
+    """
 
     features: FeatureMatrix
-    C: float = DEFAULT_C
-    relevant_weight: float = DEFAULT_RELEVANT_WEIGHT
+    model: str = DEFAULT_MODEL
 
     @classmethod
     def from_records(cls, df: pd.DataFrame, config: FeatureConfig | None = None,
-                     **kw: float) -> Ranker:
+                     model: str | None = None) -> Ranker:
         """Features for ``df`` (record_id, title, abstract, keywords), computed once."""
-        return cls(build_features(df, config), **kw)
+        spec = get_model(model)
+        return cls(build_features(df, config or spec.feature_config()), spec.name)
 
     def _index(self) -> dict:
         if not hasattr(self, "_pos"):
@@ -55,15 +61,14 @@ class Ranker:
         return self._pos
 
     def scores(self, labelled: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Decision scores for every record, from the rows ``labelled`` with labels ``y``."""
+        """Relevance scores for every record, from the rows ``labelled`` with labels ``y``."""
         y = np.asarray(y, dtype=int)
         if y.sum() == 0 or y.sum() == len(y):
             raise RankingError("ranking needs at least one relevant and one irrelevant label")
-        n1, n0 = int(y.sum()), int(len(y) - y.sum())
-        weight = np.where(y == 1, self.relevant_weight * n0 / n1, 1.0)
-        model = LinearSVC(C=self.C, loss="hinge", dual=True, max_iter=5000)
-        model.fit(self.features.X[labelled], y, sample_weight=weight * len(y) / weight.sum())
-        return np.asarray(model.decision_function(self.features.X)).ravel()
+        spec = get_model(self.model)
+        estimator = CLASSIFIERS[spec.classifier]()
+        estimator.fit(self.features.X[labelled], y, sample_weight=BALANCING[spec.balance](y))
+        return scores_of(estimator, self.features.X)
 
     def rank(self, labels: dict[int, int]) -> pd.DataFrame:
         """Unlabelled records, best first: columns record_id, score, rank (1 = screen next)."""
@@ -81,38 +86,3 @@ class Ranker:
         return pd.DataFrame({"record_id": self.features.record_ids[order],
                              "score": s[order].astype(float),
                              "rank": np.arange(1, len(order) + 1)})
-
-
-def query_order(ranker: Ranker, y_true: np.ndarray, priors: list[int], *,
-                explore: float = 0.0, seed: int = 0,
-                stop_when_all_found: bool = True) -> tuple[list[int], list[float]]:
-    """Simulate screening: label the top-ranked record, refit, repeat (the reference protocol).
-
-    Returns the screening order (row positions, priors first) and the seconds
-    each model update + re-rank took. Records never reached are appended last.
-    """
-    import time
-
-    rng = np.random.default_rng(seed)
-    n = len(y_true)
-    order = list(priors)
-    mask = np.zeros(n, dtype=bool)
-    mask[order] = True
-    found, total = int(y_true[order].sum()), int(y_true.sum())
-    times: list[float] = []
-    while not mask.all() and not (stop_when_all_found and found == total):
-        lab = np.array(order)
-        y = y_true[lab]
-        pool = np.flatnonzero(~mask)
-        if y.sum() == 0 or y.sum() == len(y) or (explore and rng.random() < explore):
-            nxt = int(rng.choice(pool))
-        else:
-            t = time.perf_counter()
-            s = ranker.scores(lab, y)
-            nxt = int(pool[np.argmax(s[pool])])
-            times.append(time.perf_counter() - t)
-        order.append(nxt)
-        mask[nxt] = True
-        found += int(y_true[nxt])
-    order += [int(i) for i in np.flatnonzero(~mask)]
-    return order, times

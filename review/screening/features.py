@@ -27,9 +27,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-#: Columns the ranker reads; ``keywords`` and ``abstract`` may be missing or empty.
-TEXT_COLUMNS: tuple[str, ...] = ("title", "abstract", "keywords")
-
 _KEYWORD_SPLIT = re.compile(r"\s*[;|]\s*")
 
 

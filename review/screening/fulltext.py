@@ -17,15 +17,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from review.report import evidence
 from review.screening.decisions import sees_everyone, visible_decisions
-from review.stages import current_decisions
+from review.stages import Stage, counted_mask, current_decisions
+from review.stages import included_reports as _included
 from review.store import Store, repo
 from review.store.accounts import SignedIn
 from review.store.files import StoredFile, store_pdf
 from review.store.models import Record, Report, Study
 
-STAGE = "full_text"
+STAGE = Stage.FULL_TEXT
 #: What a reviewer can decide about a full text (no "maybe": the text is in hand).
 FULL_TEXT_LABELS = ("include", "exclude")
 REPORT_COLUMNS = [
@@ -64,7 +64,7 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
             .order_by(Report.id)
         ).all()
     df = pd.DataFrame(rows, columns=REPORT_COLUMNS[:13])
-    ta = repo.outcomes(store, "title_abstract").set_index("record_id")["label"]
+    ta = repo.outcomes(store, Stage.TITLE_ABSTRACT).set_index("record_id")["label"]
     ft = repo.outcomes(store, STAGE).set_index("record_id")
     df["title_abstract"] = [ta.get(r) for r in df["record_id"]]
     for col in ("label", "status", "reason"):
@@ -72,11 +72,17 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
     df["n_reviewers"] = [int(ft["n_reviewers"].get(r, 0)) if r in ft.index else 0
                          for r in df["record_id"]]
     df["study_id"] = df["study_id"].astype("Int64")
-    df["duplicate"] = df["record_id"].isin(evidence.linked_records(store))
+    df["duplicate"] = df["record_id"].isin(_linked(store))
     if not _sees_all(store, viewer, settings):
         for col in ("label", "status", "reason"):
             df[col] = None
     return df[REPORT_COLUMNS]
+
+
+def _linked(store: Store) -> set[int]:
+    """Record ids linked (live) as a duplicate: their reports no longer count."""
+    with store.session() as s:
+        return {int(r) for r in repo.live_links(s)["record_id"]}
 
 
 def _sees_all(store: Store, viewer: SignedIn | None, settings: dict[str, Any] | None) -> bool:
@@ -117,20 +123,19 @@ def _counting(reports: pd.DataFrame, label: str) -> pd.Series:
     """Reports that count with this final label, by the rule PRISMA and the tables use."""
     ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
     dups = reports.loc[reports["duplicate"].astype(bool), "record_id"]
-    return evidence.counted_mask(reports, ft, dups, label)
+    return counted_mask(reports, ft, dups, label)
 
 
 def included_reports(reports: pd.DataFrame) -> pd.DataFrame:
     """The included reports of :func:`reports_frame`, with their ``study_key``."""
     ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
-    return evidence.included_reports(
-        reports, ft, reports.loc[reports["duplicate"].astype(bool), "record_id"])
+    return _included(reports, ft, reports.loc[reports["duplicate"].astype(bool), "record_id"])
 
 
 def progress_counts(reports: pd.DataFrame) -> dict[str, int]:
     """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`.
 
-    ``included``/``excluded``/``studies`` follow :mod:`review.report.evidence`, so
+    ``included``/``excluded``/``studies`` follow :func:`review.stages.included_reports`, so
     the page shows the numbers ``review prisma`` and ``review tables`` print.
     """
     not_retrieved = reports["retrieval"] == "not_retrieved"
@@ -279,7 +284,7 @@ def decide(store: Store, *, report_id: int, reviewer_id: int, label: str,
             raise FullTextError(f"report #{report_id} is marked not retrieved; attach its PDF "
                                 "or seek it again before deciding")
         record_id = rep.record_id
-    if record_id in evidence.linked_records(store):
+    if record_id in _linked(store):
         raise FullTextError(f"report #{report_id}'s record #{record_id} is linked as a "
                             "duplicate, so it no longer counts; unmerge it on the Duplicates "
                             "page before deciding")

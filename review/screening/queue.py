@@ -42,6 +42,7 @@ from sqlalchemy import exists, func, literal, select, text, union
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
+from review.stages import Stage
 from review.store import Store
 from review.store.models import (
     Assignment,
@@ -55,7 +56,7 @@ from review.store.models import (
 
 log = logging.getLogger(__name__)
 
-STAGE = "title_abstract"
+STAGE = Stage.TITLE_ABSTRACT
 #: Candidates fetched per round; a claim that loses a race moves on to the next one.
 BATCH = 12
 #: After this many new decisions since the latest ranking run, the model is refitted.

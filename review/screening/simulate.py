@@ -1,16 +1,20 @@
 """Simulation mode: replay a labelled dataset through the ranker, as BENCHMARKS.md §2 says.
 
 Priors are drawn at random from the seed (``prior_included`` relevant and
-``prior_excluded`` irrelevant records), then the top-ranked unlabelled record
-is screened next and the model refitted after every label. The stopping rule
-is simulated on the same ranking as a reviewer would use it: screen in ranked
-order until the "N irrelevant in a row" heuristic fires, then screen the rest
-in random order until the hypergeometric test says the target recall is
-reached (:mod:`review.screening.stopping`).
+``prior_excluded`` irrelevant records), then the model's top-ranked record is
+screened next and the model refitted after every label (the reference
+protocol). The stopping rule (:mod:`review.screening.rules`) runs inside the
+same loop, as a reviewer would use it: a rule that samples gets its random
+draws in the screening order, and every record screened — random draws
+included — counts as effort. After the rule says stop, ranked screening goes
+on until every relevant record is found (for WSS@95 and ATD); records never
+reached come last, in the last ranking's order.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from review.screening.active import Ranker, query_order
-from review.screening.metrics import OrderMetrics, order_metrics, recall_curve
-from review.screening.stopping import DEFAULT_HEURISTIC_N, DEFAULT_TARGET, recall_estimate
+from review.screening.active import Ranker
+from review.screening.components import QUERIES, get_model
+from review.screening.metrics import OrderMetrics, order_metrics, recall_curve, screened_to_reach
+from review.screening.rules import Progress, Sample, get_rule
+from review.screening.stopping import DEFAULT_TARGET
 
 
 class DatasetError(ValueError):
@@ -28,20 +34,54 @@ class DatasetError(ValueError):
 
 
 @dataclass
-class StopPoint:
-    screened: int
-    recall: float
-    method: str
-
-
-@dataclass
 class Simulation:
+    """One simulated screening: the order, its metrics, and where the stopping rule stopped."""
+
     record_ids: list
     labels_in_order: np.ndarray
+    random_draw: np.ndarray  # True where the record was a random draw of the stopping rule
     metrics: OrderMetrics
+    stop_position: int | None
+    stopping: str
+    model: str
+    target: float
     update_seconds: list[float] = field(default_factory=list)
-    stop: StopPoint | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def recall_at_stop(self) -> float | None:
+        if self.stop_position is None:
+            return None
+        return float(self.labels_in_order[:self.stop_position].sum() / self.metrics.relevant)
+
+    def summary(self) -> dict:
+        """What ``--summary`` writes: the protocol's metrics and the stopping rule's outcome."""
+        times = np.array(self.update_seconds) if self.update_seconds else np.array([np.nan])
+        return {
+            "records": self.metrics.n, "relevant": self.metrics.relevant,
+            "model": self.model, "stopping": self.stopping,
+            "stop_position": self.stop_position, "target_recall": self.target,
+            "recall_at_stop": self.recall_at_stop,
+            "share_screened_at_stop": (None if self.stop_position is None
+                                       else self.stop_position / self.metrics.n),
+            "oracle_position": screened_to_reach(self.labels_in_order, self.target),
+            "random_draws": int(self.random_draw.sum()),
+            "wss95": self.metrics.wss95, "recall10": self.metrics.recall_at_10,
+            "atd": self.metrics.atd,
+            "update_ms_median": float(np.nanmedian(times) * 1000) if self.update_seconds
+            else None,
+            "model_updates": len(self.update_seconds),
+        }
+
+    def write(self, order_csv: Path | None = None, summary_json: Path | None = None) -> None:
+        """ORDER.csv: every record in screening order (random draws marked); SUMMARY.json."""
+        if order_csv is not None:
+            pd.DataFrame({"record_id": self.record_ids,
+                          "label_included": self.labels_in_order.astype(int),
+                          "random_draw": self.random_draw.astype(int)}).to_csv(order_csv,
+                                                                               index=False)
+        if summary_json is not None:
+            Path(summary_json).write_text(json.dumps(self.summary(), indent=2) + "\n")
 
 
 def load_dataset(path: Path, label: str = "label_included") -> tuple[pd.DataFrame, list[str]]:
@@ -85,47 +125,63 @@ def choose_priors(y: np.ndarray, seed: int, n_included: int = 1, n_excluded: int
     return [int(i) for i in (*inc, *exc)]
 
 
-def stopping_point(ranked_labels: np.ndarray, seed: int,
-                   target: float = DEFAULT_TARGET, heuristic_n: int = DEFAULT_HEURISTIC_N
-                   ) -> StopPoint:
-    """Where a reviewer following the stopping rule would stop, and the recall there.
-
-    ``ranked_labels``: labels in the model's order. The reviewer screens in that
-    order until ``heuristic_n`` irrelevant in a row, then draws the remaining
-    records at random until the test says recall ≥ target at 95% confidence.
-    """
-    n = len(ranked_labels)
-    total = int(ranked_labels.sum())
-    run, start = 0, n
-    for i, lab in enumerate(ranked_labels):
-        run = 0 if lab else run + 1
-        if run >= heuristic_n:
-            start = i + 1
-            break
-    if start >= n:
-        return StopPoint(n, 1.0, "screened everything")
-    rng = np.random.default_rng(seed + 10_000)
-    rest = ranked_labels[start:].copy()
-    rng.shuffle(rest)
-    seq = np.concatenate([ranked_labels[:start], rest])
-    for j in range(start + 1, n + 1):
-        est = recall_estimate(seq[:j], n, sampling_start=start, target=target)
-        if est.stop:
-            return StopPoint(j, float(seq[:j].sum()) / total, est.method)
-    return StopPoint(n, 1.0, "screened everything")
-
-
 def simulate(df: pd.DataFrame, seed: int, prior_included: int = 1, prior_excluded: int = 1,
-             label: str = "label_included", explore: float = 0.0) -> Simulation:
+             label: str = "label_included", model: str | None = None,
+             stopping: str | None = None, target: float = DEFAULT_TARGET) -> Simulation:
+    """Screen ``df`` as the protocol says, with ``stopping`` deciding random draws and the stop."""
     y = df[label].to_numpy(dtype=int)
-    ranker = Ranker.from_records(df.assign(record_id=np.arange(len(df))))
-    priors = choose_priors(y, seed, prior_included, prior_excluded)
-    order, times = query_order(ranker, y, priors, explore=explore, seed=seed,
-                               stop_when_all_found=True)
+    spec = get_model(model)
+    rule = get_rule(stopping, target)
+    query = QUERIES[spec.query]
+    ranker = Ranker.from_records(df.assign(record_id=np.arange(len(df))), model=spec.name)
+    rng = np.random.default_rng(seed)
+    n, total = len(y), int(y.sum())
+    order = choose_priors(y, seed, prior_included, prior_excluded)
+    random_draw = [False] * len(order)
+    screened = np.zeros(n, dtype=bool)
+    screened[order] = True
+    progress = Progress(n_total=n, labels=[int(v) for v in y[order]])
+    stop: int | None = None
+    times: list[float] = []
+    scores = np.zeros(n)
+
+    def advance_free_draws() -> None:
+        # the sample's next draws that the ranking already screened cost nothing more
+        s = progress.sample
+        while s is not None and s.drawn < s.urn.size and screened[s.urn[s.drawn]]:
+            s.labels.append(int(y[s.urn[s.drawn]]))
+
+    while not screened.all() and (stop is None or progress.found < total):
+        if stop is None and rule.wants_sample(progress):
+            urn = np.flatnonzero(~screened)
+            progress.sample = Sample(start=progress.screened,
+                                     urn=rng.permutation(urn), relevant_before=progress.found)
+        if stop is None and rule.wants_random(progress):
+            nxt = int(progress.sample.urn[progress.sample.drawn])
+            progress.sample.labels.append(int(y[nxt]))
+            random_draw.append(True)
+        else:
+            lab = np.array(order)
+            t = time.perf_counter()
+            scores = ranker.scores(lab, y[lab])
+            nxt = query(scores, np.flatnonzero(~screened), rng)
+            times.append(time.perf_counter() - t)
+            random_draw.append(False)
+        order.append(nxt)
+        screened[nxt] = True
+        progress.labels.append(int(y[nxt]))
+        advance_free_draws()
+        if stop is None and rule.assess(progress):
+            stop = progress.screened
+    rest = np.flatnonzero(~screened)
+    rest = rest[np.argsort(-scores[rest], kind="stable")]
+    order += [int(i) for i in rest]
+    random_draw += [False] * len(rest)
     labels = y[order]
-    stop = stopping_point(labels, seed)
     return Simulation(record_ids=df["record_id"].iloc[order].tolist(), labels_in_order=labels,
-                      metrics=order_metrics(labels), update_seconds=times, stop=stop)
+                      random_draw=np.array(random_draw, dtype=bool),
+                      metrics=order_metrics(labels), stop_position=stop, stopping=rule.name,
+                      model=spec.name, target=target, update_seconds=times)
 
 
 def plot_recall(sim: Simulation, path: Path, title: str = "") -> Path:
@@ -142,8 +198,8 @@ def plot_recall(sim: Simulation, path: Path, title: str = "") -> Path:
     ax.plot(x, curve, label="active learning", lw=1.6)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="random order")
     ax.axhline(0.95, color="#c44", lw=0.8, ls=":")
-    if sim.stop is not None:
-        ax.axvline(sim.stop.screened / n, color="#2a7", lw=1, label="stopping rule said stop")
+    if sim.stop_position is not None:
+        ax.axvline(sim.stop_position / n, color="#2a7", lw=1, label="stopping rule said stop")
     ax.set_xlabel("share of records screened")
     ax.set_ylabel("share of relevant records found (recall)")
     ax.set_title(title or "Recall curve")

@@ -1,60 +1,51 @@
-"""When is it safe to stop screening? Recall estimates with a statistical guarantee.
+"""When is it safe to stop screening? Recall estimates, their bounds, and the evidence to stop.
 
-Method (Callaghan & Müller-Hansen, 2020, "Statistical stopping criteria for
-automated screening in systematic reviews", Systematic Reviews 9:273)
---------------------------------------------------------------------------
-Screening runs in two phases.
+Two kinds of evidence, with different promises
+----------------------------------------------
+**1. An independent random sample (Callaghan & Müller-Hansen 2020, "Statistical
+stopping criteria for automated screening in systematic reviews", Systematic
+Reviews 9:273). Distribution-free.** At some point (``sampling_start``) the
+``N`` records not yet screened form an urn. A uniformly random order of that
+urn is fixed, and its records are drawn one after another; ranked screening
+may go on at the same time, and a drawn record that the ranking has already
+put in front of a reviewer costs nothing more (its label is known). After
+``n`` draws with ``k`` relevant among them, H0 is "recall < τ". With
+``seen`` relevant records found in total and ``r_before`` found before the
+urn was formed, H0 holds exactly when the urn held
+``K ≥ K_tar = floor(seen/τ − r_before) + 1`` relevant records, and under H0
+the chance of ``k`` or fewer relevant in the sample is at most the
+hypergeometric ``P(X ≤ k; N, K_tar, n)`` — the p-value. Stop when it falls
+below ``α = 1 − confidence``. Inverting the same test gives the one-sided
+lower bound on recall shown to reviewers. This promise holds for *any*
+ranking; its price is that ruling out a couple of hidden relevant records in
+a large urn needs most of the urn (with ``K_tar = 2``, about 78% of it).
 
-1. **Prioritised phase.** Records are screened in the model's order. Relevant
-   records found here: ``r_before``.
-2. **Random-sampling phase.** Once a reviewer (or the heuristic below) thinks
-   the ranked list is exhausted, the remaining ``N_urn`` unscreened records are
-   treated as an urn and screened *in uniformly random order*. After ``n``
-   draws with ``k`` relevant among them, consider the null hypothesis
-   H0: "recall so far is below the target τ". Recall is
-   ``(r_before + k) / (r_before + K)`` where ``K`` is the (unknown) number of
-   relevant records in the urn, so H0 holds exactly when
-   ``K ≥ K_tar = floor((r_before + k) / τ − r_before) + 1``. Under H0 the
-   chance of seeing ``k`` or fewer relevant records in ``n`` draws is at most
-   the hypergeometric ``P(X ≤ k; N_urn, K_tar, n)`` (it only shrinks for larger
-   ``K``). That is the p-value; when it falls below ``α = 1 − confidence`` we
-   reject H0 and recommend stopping: recall ≥ τ with that confidence.
+**2. The ranked order as a counting process (after Stevenson & Bin-Hezam
+2023, "Stopping methods for technology-assisted reviews based on point
+processes"). Model-based.** Relevant records turn up along the screening
+order like events of an inhomogeneous Poisson process whose rate falls
+log-linearly with the share screened, ``λ(t) = exp(a + b·t)``. The two
+parameters are fitted by maximum likelihood (Newton's method; the exact
+Fisher information gives their covariance); the number still hidden in the
+unscreened part is Poisson with mean ``μ = Σ_{t>s} λ(t)``. The rule takes
+``μ`` at its one-sided ``confidence`` upper bound (delta method on ``log μ``)
+and says stop when ``P(Poisson(μ_up) ≥ K_tar) < α`` (``K_tar`` as above, with
+nothing found by sampling). The promise holds when the model describes the
+ranking; it costs no extra screening, and :mod:`tests.screening` checks it on
+simulated rankings drawn from the model. A ranking with a long tail of
+hard-to-find relevant records breaks the assumption: then only the random
+sample protects the review.
 
-The same inversion gives the uncertainty shown at any moment: every ``K`` that
-the sample cannot reject is plausible, so the one-sided lower bound of recall
-is ``(r_before + k) / (r_before + K_max)`` with ``K_max`` the largest ``K`` whose
-``P(X ≤ k)`` is still ≥ α, and the upper bound comes from the smallest ``K``
-whose ``P(X ≥ k)`` is ≥ α. Recommending "stop" is the same as "the lower
-bound has reached the target". The point estimate is ``K̂ = k·N_urn/n``.
+**Knee (Cormack & Grossman 2016), a heuristic companion.** The gain curve
+bends when the ranking runs dry; the slope ratio before and after the knee
+(with +1 smoothing after it) must reach ``156 − min(found, 150)``. No
+statistical promise; shown for reference.
 
-Assumptions, stated plainly:
-
-* the draws really are uniformly random from *all* records left when the
-  sampling phase began (the app's ``random`` queue does this; a reviewer who
-  skips records breaks it);
-* labels are correct: a missed relevant record is invisible to every method;
-* the test is re-applied after every draw, as in the paper. Repeated looks
-  make the stated confidence approximate rather than exact; the ``floor`` in
-  ``K_tar`` and the discreteness of the test make it conservative in practice,
-  and the benchmark reports how often the target was actually met.
-
-The guarantee costs screening when few relevant records exist: with 20 found,
-``K_tar`` is 2 and showing that two relevant records are not hiding in the
-urn takes about three quarters of it. That is the honest price of a 95%
-guarantee on a small review; the heuristic below is cheaper and has none.
-
-Also provided
--------------
-* :func:`irrelevant_in_a_row` and the *heuristic* reviewers know: stop (or
-  switch to random sampling) after ``N`` irrelevant records in a row
-  (default 50). It has no statistical guarantee; it is shown for reference
-  and used as the cue to begin the random-sampling phase.
-* *Ranked quasi-sampling* (same paper, §"ranked quasi-sampling"): before
-  random sampling begins, the last ``m`` prioritised records are treated as
-  if they were a random sample of themselves plus everything unscreened. If
-  the ranking puts relevant records no later than random order would, this is
-  conservative; the estimate is marked ``guaranteed=False`` because that
-  assumption cannot be checked from inside the review.
+Assumptions stated plainly: labels are correct (a missed relevant record is
+invisible to every method); the random order is really uniform over the urn
+(the app's random queue does this; skipping records breaks it); tests are
+re-applied after each record, which makes the stated confidence approximate,
+and the tests in ``tests/screening`` measure how often it holds.
 """
 
 from __future__ import annotations
@@ -64,23 +55,216 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.stats import hypergeom, poisson
 
 #: Default target recall and confidence of the recommendation.
 DEFAULT_TARGET = 0.95
 DEFAULT_CONFIDENCE = 0.95
-#: Default N for the "N irrelevant in a row" heuristic.
-DEFAULT_HEURISTIC_N = 50
 
+
+def k_target(relevant_before: int, relevant_seen: int, target: float) -> int:
+    """Smallest number of relevant records in the urn that would make recall < target.
+
+    ``relevant_seen`` counts every relevant record found so far (before the urn
+    was formed and since); ``relevant_before`` those found before.
+    """
+    return math.floor(relevant_seen / target - relevant_before + 1e-12) + 1
+
+
+def _check_sample(urn_size: int, drawn: int, relevant_in_sample: int) -> None:
+    if urn_size < 0 or drawn < 0 or relevant_in_sample < 0:
+        raise ValueError("urn size, draws and relevant records cannot be negative")
+    if drawn > urn_size:
+        raise ValueError(f"cannot draw {drawn} records from an urn of {urn_size}")
+    if relevant_in_sample > drawn:
+        raise ValueError("more relevant records in the sample than records drawn")
+
+
+def hypergeometric_p_value(
+    urn_size: int,
+    drawn: int,
+    relevant_in_sample: int,
+    relevant_before: int,
+    target: float = DEFAULT_TARGET,
+    relevant_seen: int | None = None,
+) -> float:
+    """p-value of H0 "recall < target" after ``drawn`` random draws from an urn.
+
+    ``relevant_seen`` defaults to ``relevant_before + relevant_in_sample`` (no
+    ranked screening beside the sample); pass it when the ranking has found
+    more relevant records in the urn than the sample has.
+    """
+    _check_sample(urn_size, drawn, relevant_in_sample)
+    if not 0 < target < 1:
+        raise ValueError("target recall must lie strictly between 0 and 1")
+    seen = relevant_before + relevant_in_sample if relevant_seen is None else relevant_seen
+    k_tar = k_target(relevant_before, seen, target)
+    # Records in the urn that could still be relevant: all but the irrelevant ones drawn.
+    if k_tar > urn_size - (drawn - relevant_in_sample):
+        return 0.0
+    return float(hypergeom.cdf(relevant_in_sample, urn_size, k_tar, drawn))
+
+
+def urn_bounds(urn_size: int, drawn: int, k: int, alpha: float) -> tuple[int, int]:
+    """Plausible range [K_min, K_max] of relevant records in the urn (one-sided, level alpha)."""
+    _check_sample(urn_size, drawn, k)
+    ks = np.arange(k, urn_size - (drawn - k) + 1)
+    keep_hi = ks[hypergeom.cdf(k, urn_size, ks, drawn) >= alpha]  # P(X <= k | K) falls with K
+    keep_lo = ks[hypergeom.sf(k - 1, urn_size, ks, drawn) >= alpha]  # P(X >= k | K) rises
+    return (int(keep_lo.min()) if keep_lo.size else k, int(keep_hi.max()) if keep_hi.size else k)
+
+
+def draws_to_stop(urn_size: int, drawn: int, relevant_in_sample: int, relevant_before: int,
+                  relevant_seen: int, target: float = DEFAULT_TARGET,
+                  confidence: float = DEFAULT_CONFIDENCE) -> int | None:
+    """Further random draws needed, if all of them are irrelevant, before the test says stop.
+
+    None when even drawing the whole urn would not do (it then says stop by
+    itself: the urn is empty). What the app tells the reviewer to screen next.
+    """
+    alpha = 1.0 - confidence
+
+    def says_stop(extra: int) -> bool:
+        return hypergeometric_p_value(urn_size, drawn + extra, relevant_in_sample,
+                                      relevant_before, target, relevant_seen) < alpha
+
+    lo, hi = 0, urn_size - drawn
+    if not says_stop(hi):
+        return None
+    while lo < hi:  # the p-value only falls as more irrelevant records are drawn
+        mid = (lo + hi) // 2
+        if says_stop(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+# --- the counting process --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RateFit:
+    """A fitted rate ``exp(a + b·t)`` of relevant records per record, t = share screened."""
+
+    a: float
+    b: float
+    cov: np.ndarray  # 2×2 covariance of (a, b) from the Fisher information
+
+
+def fit_rate(labels_in_order: Sequence[int] | np.ndarray, n_total: int) -> RateFit:
+    """Maximum-likelihood fit of the log-linear Poisson rate along the screening order."""
+    y = np.asarray(labels_in_order, dtype=float)
+    t = np.arange(1, y.size + 1) / n_total
+    X = np.column_stack([np.ones_like(t), t])
+    beta = np.array([math.log(max(y.mean(), 0.5 / max(y.size, 1))), 0.0])
+
+    def nll(b: np.ndarray) -> float:
+        eta = X @ b
+        return float(np.exp(eta).sum() - y @ eta)
+
+    for _ in range(100):
+        lam = np.exp(X @ beta)
+        grad = X.T @ (lam - y)
+        hess = (X * lam[:, None]).T @ X
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        scale, current = 1.0, nll(beta)
+        while scale > 1e-6 and nll(beta - scale * step) > current + 1e-12:
+            scale /= 2
+        beta = beta - scale * step
+        if abs(scale * step).max() < 1e-9:
+            break
+        if beta[1] < -_max_decay(n_total):  # the maximum lies at the edge: stay on it
+            beta[1] = -_max_decay(n_total)
+    lam = np.exp(X @ beta)
+    info = (X * lam[:, None]).T @ X
+    cov = np.linalg.pinv(info)
+    return RateFit(float(beta[0]), float(beta[1]), cov)
+
+
+def _max_decay(n_total: int) -> float:
+    """Steepest fall of the log rate over the whole review that the fit may claim.
+
+    A rate that starts near one relevant record per record cannot sensibly fall
+    below one per ``n²`` records, so ``b ≥ −2·ln n``. Without this bound a run
+    of irrelevant records right after the first relevant one has no finite
+    maximum-likelihood fit (``b → −∞``) and would claim nothing is left.
+    """
+    return 2.0 * math.log(max(n_total, 2))
+
+
+def remaining_log_mean(fit: RateFit, screened: int, n_total: int) -> tuple[float, float]:
+    """log of the expected number of relevant records not yet screened, and its standard error.
+
+    The standard error comes from the delta method on ``log μ`` (gradient
+    ``(1, Σ w·t / Σ w)`` with ``w = λ(t)`` over the unscreened positions).
+    """
+    if screened >= n_total:
+        return -math.inf, 0.0
+    t = np.arange(screened + 1, n_total + 1) / n_total
+    w = np.exp(fit.a + fit.b * t)
+    mu = float(w.sum())
+    if mu <= 0:
+        return -math.inf, 0.0
+    g = np.array([1.0, float((w * t).sum() / mu)])
+    return math.log(mu), math.sqrt(max(float(g @ fit.cov @ g), 0.0))
+
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(32)
+
+
+def predictive_tail(log_mu: float, se: float, k: int) -> float:
+    """P(at least ``k`` hidden relevant records), Poisson with ``log μ ~ Normal(log_mu, se²)``.
+
+    The predictive probability: the Poisson count averaged over the
+    uncertainty of the fitted mean (Gauss–Hermite quadrature), so parameter
+    and count uncertainty enter once each, at the one level ``α``.
+    """
+    if k <= 0:
+        return 1.0
+    if log_mu == -math.inf:
+        return 0.0
+    mus = np.exp(np.minimum(log_mu + se * _NODES, 700.0))
+    return float(np.dot(_WEIGHTS, poisson.sf(k - 1, mus)) / _WEIGHTS.sum())
+
+
+# --- the knee ---------------------------------------------------------------------------------
+
+def knee_slope_ratio(labels_in_order: Sequence[int] | np.ndarray) -> float:
+    """Cormack & Grossman's slope ratio at the knee of the gain curve (0 before any relevant)."""
+    y = np.asarray(labels_in_order, dtype=int)
+    s = y.size
+    found = int(y.sum())
+    if found == 0 or s < 2:
+        return 0.0
+    i = np.arange(1, s + 1)
+    gain = np.cumsum(y)
+    # the knee is the point of the curve farthest above the line from (0, 0) to (s, found)
+    knee = int(np.argmax(s * gain - found * i)) + 1
+    rel_knee = int(gain[knee - 1])
+    if knee >= s or rel_knee == 0:
+        return 0.0
+    return (rel_knee / knee) / ((found - rel_knee + 1) / (s - knee))
+
+
+def knee_threshold(found: int) -> float:
+    """The slope ratio the knee method asks for: higher when few relevant records are known."""
+    return 156.0 - min(found, 150)
+
+
+# --- what the reviewer sees ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class RecallEstimate:
-    """Where screening stands: estimated recall, its bounds, and what to do.
+    """Where screening stands: estimated recall, its bounds, and what to do next.
 
-    ``recall_low``/``recall_high`` are one-sided bounds at ``confidence``
-    (together a ``2·confidence − 1`` interval). ``p_value`` tests
-    H0: recall < ``target``; ``stop`` is ``p_value < 1 − confidence``.
-    ``guaranteed`` is True only when the estimate rests on random sampling.
+    ``recall_low`` is a one-sided lower bound at ``confidence``. ``p_value``
+    is the evidence against "recall < target"; ``stop`` is ``p_value < 1 −
+    confidence``. ``guaranteed`` is True only when the estimate rests on a
+    random sample (or everything is screened). ``draws_needed`` is how many
+    more randomly drawn records, all irrelevant, would let the sample say stop.
     """
 
     n_total: int
@@ -96,130 +280,100 @@ class RecallEstimate:
     estimated_relevant_total: float | None
     p_value: float | None
     stop: bool
-    sample_size: int
-    sample_relevant: int
-    irrelevant_in_a_row: int
-    heuristic_n: int
-    heuristic_fired: bool
+    sample_size: int = 0
+    sample_relevant: int = 0
+    draws_needed: int | None = None
 
     @property
     def recommendation(self) -> str:
-        """One sentence a reviewer can act on."""
-        if self.stop:
-            return (
-                f"Stop: recall is at least {self.target:.0%} with {self.confidence:.0%} "
-                f"confidence ({self.method}, p = {self.p_value:.3g})."
-            )
-        if self.method == "random-sampling":
-            return (
-                f"Continue random sampling: {self.target:.0%} recall not yet shown "
-                f"with {self.confidence:.0%} confidence (p = {self.p_value:.3g})."
-            )
-        if self.heuristic_fired:
-            return (
-                f"{self.irrelevant_in_a_row} irrelevant records in a row: switch to random "
-                "sampling of the remaining records to test whether it is safe to stop."
-            )
-        return "Continue screening in ranked order."
+        """One sentence a reviewer can act on (:func:`stopping_advice`)."""
+        return stopping_advice(self)
 
 
-def irrelevant_in_a_row(labels_in_order: Sequence[int] | np.ndarray) -> int:
-    """Irrelevant records screened since the last relevant one (or since the start)."""
-    labels = np.asarray(labels_in_order, dtype=int)
-    hits = np.flatnonzero(labels == 1)
-    return int(labels.size if hits.size == 0 else labels.size - hits[-1] - 1)
+def stopping_advice(est: RecallEstimate) -> str:
+    """What the reviewer should do next: stop, keep ranking, or screen N random records."""
+    target, conf = f"{est.target:.0%}", f"{est.confidence:.0%}"
+    if est.method == "complete":
+        return "Every record is screened: recall is 100%."
+    if est.method == "none":
+        return ("Keep screening in ranked order: no relevant record found yet, so recall "
+                "cannot be estimated.")
+    low = "" if est.recall_low is None else f" (lower bound {est.recall_low:.0%})"
+    if est.stop and est.guaranteed:
+        return (f"Stop: the random sample shows recall of at least {target} with {conf} "
+                f"confidence{low}.")
+    sample = ""
+    if est.draws_needed is not None:
+        sample = (f" screen these {est.draws_needed} randomly drawn records; if none is "
+                  f"relevant, recall of at least {target} is shown with {conf} confidence.")
+    if est.guaranteed:
+        return f"Continue random sampling: {target} recall is not yet shown{low}. Next:{sample}"
+    if est.stop:
+        return (f"The ranked order suggests {target} recall is reached{low}; this rests on a "
+                "model of the ranking. To confirm it with a guarantee, start random sampling "
+                f"(Team page) and{sample or ' screen randomly drawn records.'}")
+    return f"Continue screening in ranked order: {target} recall not yet reached{low}."
 
 
-def heuristic_stop_position(
-    labels_in_order: Sequence[int] | np.ndarray, n: int = DEFAULT_HEURISTIC_N
-) -> int | None:
-    """Records screened when ``n`` irrelevant in a row first occurred (None if never)."""
-    run = 0
-    for i, label in enumerate(np.asarray(labels_in_order, dtype=int)):
-        run = 0 if label == 1 else run + 1
-        if run >= n:
-            return i + 1
-    return None
+def _recall(seen: int, total: float) -> float:
+    return 1.0 if total <= 0 else min(1.0, seen / total)
 
 
-def k_target(relevant_before: int, relevant_in_sample: int, target: float) -> int:
-    """Smallest number of relevant records in the urn that would make recall < target."""
-    seen = relevant_before + relevant_in_sample
-    return math.floor(seen / target - relevant_before + 1e-12) + 1
-
-
-def hypergeometric_p_value(
-    urn_size: int,
-    drawn: int,
-    relevant_in_sample: int,
-    relevant_before: int,
-    target: float = DEFAULT_TARGET,
-) -> float:
-    """p-value of H0 "recall < target" after ``drawn`` random draws from an urn.
-
-    ``urn_size``: records unscreened when sampling began; ``relevant_before``:
-    relevant records found before sampling began.
-    """
-    _check_sample(urn_size, drawn, relevant_in_sample)
-    if not 0 < target < 1:
-        raise ValueError("target recall must lie strictly between 0 and 1")
-    k_tar = k_target(relevant_before, relevant_in_sample, target)
-    # Records in the urn that could still be relevant: all but the irrelevant ones drawn.
-    if k_tar > urn_size - (drawn - relevant_in_sample):
-        return 0.0
-    return float(hypergeom.cdf(relevant_in_sample, urn_size, k_tar, drawn))
-
-
-def _check_sample(urn_size: int, drawn: int, relevant_in_sample: int) -> None:
-    if urn_size < 0 or drawn < 0 or relevant_in_sample < 0:
-        raise ValueError("urn size, draws and relevant records cannot be negative")
-    if drawn > urn_size:
-        raise ValueError(f"cannot draw {drawn} records from an urn of {urn_size}")
-    if relevant_in_sample > drawn:
-        raise ValueError("more relevant records in the sample than records drawn")
-
-
-def _urn_bounds(
-    urn_size: int, drawn: int, k: int, alpha: float
-) -> tuple[int, int]:
-    """Plausible range [K_min, K_max] of relevant records in the urn at level alpha (one-sided)."""
-    ks = np.arange(k, urn_size - (drawn - k) + 1)
-    lower_tail = hypergeom.cdf(k, urn_size, ks, drawn)  # P(X <= k | K), falls with K
-    upper_tail = hypergeom.sf(k - 1, urn_size, ks, drawn)  # P(X >= k | K), rises with K
-    keep_hi = ks[lower_tail >= alpha]
-    keep_lo = ks[upper_tail >= alpha]
-    k_max = int(keep_hi.max()) if keep_hi.size else k
-    k_min = int(keep_lo.min()) if keep_lo.size else k
-    return k_min, k_max
-
-
-def _sample_estimate(
-    *,
-    urn_size: int,
-    drawn: int,
-    k: int,
-    relevant_before: int,
-    target: float,
-    confidence: float,
-) -> tuple[float, float, float, float, float]:
-    """(recall, low, high, estimated total relevant, p) from one (quasi-)sample."""
+def sample_estimate(*, urn_size: int, sample_labels: Sequence[int] | np.ndarray,
+                    relevant_before: int, relevant_seen: int, n_total: int, n_screened: int,
+                    target: float = DEFAULT_TARGET,
+                    confidence: float = DEFAULT_CONFIDENCE) -> RecallEstimate:
+    """The random-sample estimate: ``sample_labels`` are the draws from the urn, in order."""
+    sample = np.asarray(sample_labels, dtype=int)
+    drawn, k = int(sample.size), int(sample.sum())
     alpha = 1.0 - confidence
-    seen = relevant_before + k
     if drawn == 0:
-        k_min, k_max = 0, urn_size
-        k_hat = float("nan")
-        p = 1.0
+        k_min, k_max, k_hat, p = 0, urn_size, float("nan"), 1.0
     else:
-        k_min, k_max = _urn_bounds(urn_size, drawn, k, alpha)
+        k_min, k_max = urn_bounds(urn_size, drawn, k, alpha)
         k_hat = k * urn_size / drawn
-        p = hypergeometric_p_value(urn_size, drawn, k, relevant_before, target)
-    total_hat = relevant_before + (k_hat if drawn else float("nan"))
+        p = hypergeometric_p_value(urn_size, drawn, k, relevant_before, target, relevant_seen)
+    # relevant records in the urn that the ranking found outside the sample are known too
+    outside = relevant_seen - relevant_before - k
+    total_hat = relevant_before + max(k_hat, k + outside) if drawn else None
+    return RecallEstimate(
+        n_total=n_total, n_screened=n_screened, relevant_found=relevant_seen,
+        method="random sample", guaranteed=True, target=target, confidence=confidence,
+        recall=None if total_hat is None else _recall(relevant_seen, total_hat),
+        recall_low=_recall(relevant_seen, relevant_before + max(k_max, k + outside)),
+        recall_high=_recall(relevant_seen, relevant_before + max(k_min, k + outside)),
+        estimated_relevant_total=total_hat, p_value=p, stop=p < alpha, sample_size=drawn,
+        sample_relevant=k,
+        draws_needed=draws_to_stop(urn_size, drawn, k, relevant_before, relevant_seen, target,
+                                   confidence),
+    )
 
-    def recall(total: float) -> float:
-        return 1.0 if total <= 0 else seen / total
 
-    point = recall(relevant_before + max(k_hat, k)) if drawn else float("nan")
-    return point, recall(relevant_before + k_max), recall(relevant_before + k_min), total_hat, p
+def counting_estimate(labels_in_order: Sequence[int] | np.ndarray, n_total: int, *,
+                      target: float = DEFAULT_TARGET,
+                      confidence: float = DEFAULT_CONFIDENCE) -> RecallEstimate:
+    """The counting-process estimate from the labels in screening order (model-based)."""
+    y = np.asarray(labels_in_order, dtype=int)
+    seen, s = int(y.sum()), int(y.size)
+    fit = fit_rate(y, n_total)
+    log_mu, se = remaining_log_mean(fit, s, n_total)
+    mu = 0.0 if log_mu == -math.inf else math.exp(log_mu)
+    k_tar = k_target(seen, seen, target)
+    p = predictive_tail(log_mu, se, k_tar)
+    # lower bound: recall if the hidden count is at its (confidence) predictive quantile
+    hidden_hi = 0
+    while predictive_tail(log_mu, se, hidden_hi + 1) >= 1.0 - confidence and hidden_hi < n_total:
+        hidden_hi += 1
+    unscreened = n_total - s
+    return RecallEstimate(
+        n_total=n_total, n_screened=s, relevant_found=seen, method="counting process",
+        guaranteed=False, target=target, confidence=confidence,
+        recall=_recall(seen, seen + min(mu, unscreened)),
+        recall_low=_recall(seen, seen + min(hidden_hi, unscreened)),
+        recall_high=1.0, estimated_relevant_total=seen + min(mu, unscreened), p_value=p,
+        stop=p < 1.0 - confidence,
+        draws_needed=draws_to_stop(unscreened, 0, 0, seen, seen, target, confidence),
+    )
 
 
 def recall_estimate(
@@ -229,18 +383,14 @@ def recall_estimate(
     sampling_start: int | None = None,
     target: float = DEFAULT_TARGET,
     confidence: float = DEFAULT_CONFIDENCE,
-    heuristic_n: int = DEFAULT_HEURISTIC_N,
-    quasi_sampling: bool = True,
 ) -> RecallEstimate:
-    """Estimate the recall reached so far and whether it is safe to stop.
+    """Estimate the recall reached so far and whether it is safe to stop (the app's view).
 
     ``labels_in_order``: 1/0 for every record screened so far, in screening
-    order (priors first). ``n_total``: records in the review (screened or not).
-    ``sampling_start``: index in ``labels_in_order`` of the first record drawn
-    in the random-sampling phase, or None while still in ranked order. With it,
-    the estimate and the recommendation carry the hypergeometric guarantee;
-    without it, ranked quasi-sampling gives an indicative estimate
-    (``guaranteed=False``), or nothing if ``quasi_sampling`` is False.
+    order. ``n_total``: records in the review. ``sampling_start``: index of the
+    first record screened in the random-sampling phase (the app's random queue
+    hands out records in a fixed random order of the urn), or None while the
+    review is in ranked order; then the counting-process estimate is given.
     """
     labels = np.asarray(labels_in_order, dtype=int)
     if labels.ndim != 1 or not np.isin(labels, (0, 1)).all():
@@ -249,115 +399,25 @@ def recall_estimate(
         raise ValueError(f"{labels.size} records screened but the review has only {n_total}")
     if not 0 < target < 1 or not 0 < confidence < 1:
         raise ValueError("target recall and confidence must lie strictly between 0 and 1")
-    run = irrelevant_in_a_row(labels)
-    common = dict(
-        n_total=int(n_total),
-        n_screened=int(labels.size),
-        relevant_found=int(labels.sum()),
-        target=target,
-        confidence=confidence,
-        irrelevant_in_a_row=run,
-        heuristic_n=heuristic_n,
-        heuristic_fired=run >= heuristic_n,
-    )
+    seen = int(labels.sum())
     if labels.size == n_total and labels.size > 0:
-        # Everything screened: recall is 1 by definition, nothing left to test.
         return RecallEstimate(
-            **common, method="complete", guaranteed=True, recall=1.0, recall_low=1.0,
-            recall_high=1.0, estimated_relevant_total=float(labels.sum()), p_value=0.0,
-            stop=True, sample_size=0, sample_relevant=0,
-        )
+            n_total=n_total, n_screened=int(labels.size), relevant_found=seen,
+            method="complete", guaranteed=True, target=target, confidence=confidence,
+            recall=1.0, recall_low=1.0, recall_high=1.0, estimated_relevant_total=float(seen),
+            p_value=0.0, stop=True)
     if sampling_start is not None:
         if not 0 <= sampling_start <= labels.size:
             raise ValueError("sampling_start must index a screened record (or the next one)")
-        before, sample = labels[:sampling_start], labels[sampling_start:]
-        urn = n_total - sampling_start
-        point, low, high, total, p = _sample_estimate(
-            urn_size=urn, drawn=sample.size, k=int(sample.sum()),
-            relevant_before=int(before.sum()), target=target, confidence=confidence,
-        )
+        before = labels[:sampling_start]
+        return sample_estimate(
+            urn_size=n_total - sampling_start, sample_labels=labels[sampling_start:],
+            relevant_before=int(before.sum()), relevant_seen=seen, n_total=n_total,
+            n_screened=int(labels.size), target=target, confidence=confidence)
+    if seen == 0:
         return RecallEstimate(
-            **common, method="random-sampling", guaranteed=True, recall=_nan_none(point),
-            recall_low=low, recall_high=high, estimated_relevant_total=_nan_none(total),
-            p_value=p, stop=p < 1.0 - confidence, sample_size=int(sample.size),
-            sample_relevant=int(sample.sum()),
-        )
-    if not quasi_sampling or labels.size == 0 or labels.sum() == 0:
-        return RecallEstimate(
-            **common, method="none", guaranteed=False, recall=None, recall_low=None,
-            recall_high=None, estimated_relevant_total=None, p_value=None, stop=False,
-            sample_size=0, sample_relevant=0,
-        )
-    m, p = _best_quasi_window(labels, n_total, target)
-    start = labels.size - m
-    point, low, high, total, _ = _sample_estimate(
-        urn_size=n_total - start, drawn=m, k=int(labels[start:].sum()),
-        relevant_before=int(labels[:start].sum()), target=target, confidence=confidence,
-    )
-    return RecallEstimate(
-        **common, method="ranked-quasi-sampling", guaranteed=False, recall=_nan_none(point),
-        recall_low=low, recall_high=high, estimated_relevant_total=_nan_none(total),
-        p_value=p, stop=p < 1.0 - confidence, sample_size=m,
-        sample_relevant=int(labels[start:].sum()),
-    )
-
-
-def quasi_sampling_p_values(
-    labels_in_order: Sequence[int] | np.ndarray, n_total: int, target: float = DEFAULT_TARGET
-) -> np.ndarray:
-    """p-value of "recall < target" for every trailing window m = 1..len(labels).
-
-    Entry ``m − 1`` treats the last ``m`` screened records as a random sample
-    of themselves plus the ``n_total − len(labels)`` unscreened ones.
-    """
-    labels = np.asarray(labels_in_order, dtype=int)
-    size = labels.size
-    m = np.arange(1, size + 1)
-    k = np.cumsum(labels[::-1])  # relevant among the last m
-    before = labels.sum() - k
-    urn = n_total - size + m
-    seen = before + k
-    k_tar = np.floor(seen / target - before + 1e-12).astype(int) + 1
-    possible = k_tar <= urn - (m - k)
-    p = np.zeros(size)
-    p[possible] = hypergeom.cdf(k[possible], urn[possible], k_tar[possible], m[possible])
-    return p
-
-
-def _best_quasi_window(labels: np.ndarray, n_total: int, target: float) -> tuple[int, float]:
-    p = quasi_sampling_p_values(labels, n_total, target)
-    best = int(np.argmin(p))
-    return best + 1, float(p[best])
-
-
-def _nan_none(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
-def random_sampling_stop(
-    labels_in_order: Sequence[int] | np.ndarray,
-    sampling_start: int,
-    n_total: int,
-    target: float = DEFAULT_TARGET,
-    confidence: float = DEFAULT_CONFIDENCE,
-) -> int | None:
-    """First number of records screened at which the random-sampling test says stop.
-
-    ``labels_in_order`` holds the ranked prefix (``sampling_start`` records)
-    followed by the random draws. Returns None if the test never fires.
-    The test is evaluated after every draw, in one vectorised pass.
-    """
-    labels = np.asarray(labels_in_order, dtype=int)
-    before = int(labels[:sampling_start].sum())
-    sample = labels[sampling_start:]
-    if sample.size == 0:
-        return None
-    urn = n_total - sampling_start
-    drawn = np.arange(1, sample.size + 1)
-    k = np.cumsum(sample)
-    k_tar = np.floor((before + k) / target - before + 1e-12).astype(int) + 1
-    possible = k_tar <= urn - (drawn - k)
-    p = np.zeros(sample.size)
-    p[possible] = hypergeom.cdf(k[possible], urn, k_tar[possible], drawn[possible])
-    hits = np.flatnonzero(p < 1.0 - confidence)
-    return None if hits.size == 0 else sampling_start + int(hits[0]) + 1
+            n_total=n_total, n_screened=int(labels.size), relevant_found=0, method="none",
+            guaranteed=False, target=target, confidence=confidence, recall=None,
+            recall_low=None, recall_high=None, estimated_relevant_total=None, p_value=None,
+            stop=False)
+    return counting_estimate(labels, n_total, target=target, confidence=confidence)

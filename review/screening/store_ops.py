@@ -18,11 +18,11 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from review.screening.active import Ranker, RankingError
-from review.stages import current_decisions
+from review.stages import Stage, current_decisions
 from review.store import Store, repo
 from review.store.models import Ranking, RankingRun
 
-STAGE = "title_abstract"
+STAGE = Stage.TITLE_ABSTRACT
 KEEP_RUNS = 3
 RANDOM_SAMPLING = "random order (stopping rule's sampling phase)"
 _cache: dict[str, tuple[tuple, Ranker]] = {}

@@ -45,20 +45,35 @@ class StoredFile:
     size: int
 
 
-def files_root(store: Store) -> Path:
-    """The folder that holds this review's files (created on first use)."""
-    url = store.url
+def files_location(url: str) -> Path | None:
+    """The review's files folder from its URL alone (None: a server without ``REVIEW_FILES_DIR``).
+
+    The one rule for the app, the CLI, backup/restore and ``review check``.
+    """
     if url.startswith("sqlite:///"):
         db = Path(url.removeprefix("sqlite:///"))
-        root = db.with_name(f"{db.stem}-files")
-    else:
-        configured = os.environ.get(FILES_DIR_ENV)
-        if not configured:
-            raise FilesLocationError(
-                f"this review's database is not a SQLite file, so full texts need a shared "
-                f"folder: set {FILES_DIR_ENV} to a directory every app process can write")
-        root = Path(configured).expanduser()
+        return db.with_name(f"{db.stem}-files")
+    configured = os.environ.get(FILES_DIR_ENV)
+    return Path(configured).expanduser() if configured else None
+
+
+def files_root(store: Store) -> Path:
+    """The folder that holds this review's files (created on first use)."""
+    root = files_location(store.url)
+    if root is None:
+        raise FilesLocationError(
+            f"this review's database is not a SQLite file, so full texts need a shared "
+            f"folder: set {FILES_DIR_ENV} to a directory every app process can write")
     return root.resolve()
+
+
+def sha256_file(path: Path, block: int = 1 << 20) -> str:
+    """SHA-256 of a file read in blocks (a PDF or an archive never sits whole in memory)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def check_pdf(data: bytes, name: str = "the file", max_bytes: int = MAX_PDF_BYTES) -> None:

@@ -31,10 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from review.stages import Stage
+
 #: Where a source came from, as PRISMA 2020 splits identification.
 SOURCE_KINDS = ("database", "register", "website", "organisation", "citation", "other")
 #: The screening stages a decision belongs to.
-STAGES = ("title_abstract", "full_text")
+STAGES = tuple(s.value for s in Stage)
 #: What a reviewer can say about a record; ``retracted`` is how "undo" is appended.
 LABELS = ("include", "exclude", "maybe", "retracted")
 ROLES = ("lead", "reviewer", "automation")
@@ -74,8 +76,18 @@ class Source(Base):
     missing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: Set when the file was imported again on purpose (``--force``): the source it repeats.
+    repeat_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     records: Mapped[list[Record]] = relationship(back_populates="source")
+
+    __table_args__ = (
+        # One first import per file: two imports of the same file racing each other
+        # cannot both land (the check before the insert alone is not atomic).
+        Index("uq_source_sha256_first", "sha256", unique=True,
+              sqlite_where=text("repeat_of IS NULL"),
+              postgresql_where=text("repeat_of IS NULL")),
+    )
 
 
 class Record(Base):
@@ -166,7 +178,7 @@ class Reviewer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    #: One person, one name: "ANA" and "ana" cannot both exist (migration 0002_i16).
+    #: One person, one name: "ANA" and "ana" cannot both exist (migration 0004_i16_username_nocase).
     __table_args__ = (Index("uq_reviewer_username_nocase", text("lower(username)"), unique=True),)
 
 
@@ -239,7 +251,7 @@ class RankingRun(Base):
 
     __tablename__ = "ranking_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(20), default="title_abstract")
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.TITLE_ABSTRACT.value)
     model: Mapped[str] = mapped_column(String(100))
     n_labelled: Mapped[int] = mapped_column(Integer)
     n_relevant: Mapped[int] = mapped_column(Integer)
@@ -315,3 +327,63 @@ class AuditLog(Base):
     table_name: Mapped[str] = mapped_column(String(60))
     row_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Tag(Base):
+    """A review-wide label the lead defines ("RCT", "check with lead"); reviewers apply it."""
+
+    __tablename__ = "tag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Retired tags stay (records keep their history) but can no longer be applied.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BulkAction(Base):
+    """One bulk tag or bulk exclusion by the lead, so the whole action can be undone at once."""
+
+    __tablename__ = "bulk_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "tag" or "exclude"
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class RecordTag(Base):
+    """A tag on a record. Removing it stamps ``removed_at``: the row (who, when) stays."""
+
+    __tablename__ = "record_tag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    applied_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    bulk_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_action.id"), nullable=True,
+                                                index=True)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    __table_args__ = (
+        Index("uq_record_tag_live", "tag_id", "record_id", unique=True,
+              sqlite_where=text("removed_at IS NULL"),
+              postgresql_where=text("removed_at IS NULL")),
+    )
+
+
+class ReviewerHighlight(Base):
+    """One reviewer's own highlight terms (beside the review's keywords); nobody else sees them."""
+
+    __tablename__ = "reviewer_highlight"
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewer.id"), primary_key=True)
+    terms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from review.records import FIELDS
-from review.stages import stage_outcomes
-from review.store.db import Store
+from review.stages import Stage, stage_outcomes
+from review.store import settings as settings_rules
+from review.store.db import Store, retry_busy, sqlite_path
 from review.store.models import (
     LABELS,
     ROLES,
@@ -37,34 +38,11 @@ from review.store.models import (
     Source,
     utcnow,
 )
+from review.store.staging import attached, record_stage
 
 #: What a new review starts with; the lead edits these in the app.
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "review_title": "Untitled review",
-    "reviewers_per_record": 1,
-    "blind": True,
-    "target_recall": 0.95,
-    "exclusion_reasons_title_abstract": [
-        "Wrong population",
-        "Wrong intervention",
-        "Wrong outcome",
-        "Wrong study design",
-        "Not primary research",
-    ],
-    "exclusion_reasons_full_text": [
-        "Wrong population",
-        "Wrong intervention",
-        "Wrong comparator",
-        "Wrong outcome",
-        "Wrong study design",
-        "Conference abstract only",
-        "Duplicate report",
-    ],
-    "highlight_include": [],
-    "highlight_exclude": [],
-    "previous_studies": 0,
-    "previous_reports": 0,
-}
+#: The defaults of every setting (:class:`review.store.settings.Settings`), as plain values.
+DEFAULT_SETTINGS: dict[str, Any] = settings_rules.DEFAULTS
 
 _hasher = PasswordHasher()
 
@@ -86,14 +64,31 @@ def audit(s: Session, actor: str | None, action: str, table: str, row_id: int | 
 
 # --- settings ---------------------------------------------------------------------------------
 
-def get_settings(store: Store) -> dict[str, Any]:
-    """All settings, defaults filled in for keys the lead never set."""
+def settings_in(s: Session) -> settings_rules.Settings:
+    """The review's settings read in the caller's transaction (the one reader of the table)."""
+    return settings_rules.parse({row.key: row.value for row in s.scalars(select(Setting))})
+
+
+def review_settings(store: Store) -> settings_rules.Settings:
+    """The review's settings, typed, defaults filled in for keys the lead never set."""
     with store.session() as s:
-        stored = {row.key: row.value for row in s.scalars(select(Setting))}
-    return {**DEFAULT_SETTINGS, **stored}
+        return settings_in(s)
+
+
+def get_settings(store: Store) -> dict[str, Any]:
+    """:func:`review_settings` as a plain dict (what the pages hand around)."""
+    return review_settings(store).as_dict()
 
 
 def set_setting(store: Store, key: str, value: Any, actor: str | None = None) -> None:
+    """Validate and store one setting (:func:`review.store.settings.check`), audited.
+
+    Raises :class:`review.store.settings.SettingsError` (a :class:`ValueError`) naming the
+    key for an unknown key or a value it does not allow; nothing is written then.
+    """
+    value = settings_rules.check(key, value)
+    if isinstance(value, tuple):
+        value = list(value)
     with store.session() as s:
         row = s.get(Setting, key)
         old = row.value if row else DEFAULT_SETTINGS.get(key)
@@ -107,9 +102,35 @@ def set_setting(store: Store, key: str, value: Any, actor: str | None = None) ->
 
 # --- sources and records ----------------------------------------------------------------------
 
-def find_source_by_sha(store: Store, sha256: str) -> Source | None:
-    with store.session() as s:
-        return s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+def _first_import(s: Session, sha256: str) -> Source | None:
+    return s.scalars(select(Source).where(Source.sha256 == sha256)
+                     .order_by(Source.id)).first()
+
+
+def _duplicate(file_name: str, earlier: Source) -> DuplicateImportError:
+    return DuplicateImportError(
+        f"{file_name} was already imported as source {earlier.name!r} "
+        f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
+        "use --force to import it again")
+
+
+def _claim(s: Session, src: Source, file_name: str) -> None:
+    """Insert the source row; the unique index settles two imports of one file racing.
+
+    The check before it is only a courtesy (it refuses before the file is
+    parsed); this insert is the atomic part: on PostgreSQL the second import
+    waits for the first to commit, then fails here; on SQLite the writes are
+    serialised and the second sees the first's row.
+    """
+    s.add(src)
+    try:
+        s.flush()
+    except IntegrityError:
+        s.rollback()
+        earlier = _first_import(s, src.sha256)
+        if earlier is None:
+            raise
+        raise _duplicate(file_name, earlier) from None
 
 
 def _record_row(rec: dict[str, Any], source_id: int, position: int) -> dict[str, Any]:
@@ -155,18 +176,14 @@ def add_source(
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     with store.session() as s:
-        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        earlier = _first_import(s, sha256)
         if earlier is not None and not force:
-            raise DuplicateImportError(
-                f"{file_name} was already imported as source {earlier.name!r} "
-                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
-                "use --force to import it again"
-            )
+            raise _duplicate(file_name, earlier)
         src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
                      sha256=sha256, record_count=len(records), missing=missing or {},
-                     search_date=search_date, query=query, imported_by=actor)
-        s.add(src)
-        s.flush()
+                     search_date=search_date, query=query, imported_by=actor,
+                     repeat_of=earlier.id if earlier is not None else None)
+        _claim(s, src, file_name)
         for start in range(0, len(records), chunk):
             rows = [_record_row(r, src.id, start + i + 1)
                     for i, r in enumerate(records[start:start + chunk])]
@@ -240,12 +257,6 @@ def unlink_duplicate(store: Store, link_id: int, actor: str | None = None) -> No
         link.undone_at, link.undone_by = utcnow(), actor
         audit(s, actor, "unlink_duplicate", "duplicate_link", link_id,
               record_id=link.record_id, canonical_id=link.canonical_id)
-
-
-def canonical_ids(s: Session) -> list[int]:
-    """Ids of the records that are not linked as a duplicate of another."""
-    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
-    return list(s.scalars(select(Record.id).where(Record.id.not_in(linked)).order_by(Record.id)))
 
 
 # --- reviewers --------------------------------------------------------------------------------
@@ -348,9 +359,19 @@ def add_decision(store: Store, *, record_id: int, reviewer_id: int, stage: str, 
     """Append a decision (and its audit row) in one transaction; returns its id.
 
     A repeated ``request_id`` (a retried click) returns the first decision's id
-    instead of writing it twice.
+    instead of writing it twice. A decision that meets a busy SQLite file (a
+    long import or backup elsewhere) is tried again, and past the last try
+    raises :class:`~review.store.db.StoreBusyError` with a message for the
+    reviewer, never a raw "database is locked".
     """
     _check(stage, label)
+    return retry_busy(lambda: _add_decision(store, record_id, reviewer_id, stage, label,
+                                            reason, note, request_id, actor))
+
+
+def _add_decision(store: Store, record_id: int, reviewer_id: int, stage: str, label: str,
+                  reason: str | None, note: str | None, request_id: str | None,
+                  actor: str | None) -> int:
     try:
         with store.session() as s:
             d = Decision(record_id=record_id, reviewer_id=reviewer_id, stage=stage, label=label,
@@ -388,6 +409,12 @@ def add_resolution(store: Store, *, record_id: int, stage: str, label: str, reso
                    reason: str | None = None, note: str | None = None,
                    actor: str | None = None) -> int:
     _check(stage, label)
+    return retry_busy(lambda: _add_resolution(store, record_id, stage, label, resolved_by,
+                                              reason, note, actor))
+
+
+def _add_resolution(store: Store, record_id: int, stage: str, label: str, resolved_by: int,
+                    reason: str | None, note: str | None, actor: str | None) -> int:
     with store.session() as s:
         r = Resolution(record_id=record_id, stage=stage, label=label, reason=reason, note=note,
                        resolved_by=resolved_by)
@@ -423,7 +450,7 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
 
     Idempotent, so every page can call it; returns how many reports were added.
     """
-    ta = outcomes(store, "title_abstract")
+    ta = outcomes(store, Stage.TITLE_ABSTRACT)
     included = set(ta.loc[ta["label"] == "include", "record_id"].astype(int))
     with store.session() as s:
         have = set(s.scalars(select(Report.record_id)))
@@ -440,8 +467,8 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
 def record_stages(store: Store) -> pd.DataFrame:
     """Each record's current stage in words a reviewer uses, for `status` and exports."""
     recs = records_frame(store, columns=["title"])
-    ta = outcomes(store, "title_abstract").set_index("record_id")
-    ft = outcomes(store, "full_text").set_index("record_id")
+    ta = outcomes(store, Stage.TITLE_ABSTRACT).set_index("record_id")
+    ft = outcomes(store, Stage.FULL_TEXT).set_index("record_id")
     with store.session() as s:
         retrieval = dict(s.execute(select(Report.record_id, Report.retrieval)).all())
     stages = []
@@ -498,32 +525,36 @@ def add_source_streaming(
     force: bool = False,
     on_progress: Any = None,
 ) -> int:
-    """Add one imported file whose records arrive in chunks, in a single transaction.
+    """Add one imported file whose records arrive in chunks; the whole file lands or nothing.
 
     For exports too large to hold in memory (``review import`` streams every
     file through here): the duplicate-file check runs before the first chunk
-    is read; each chunk is inserted as it arrives and then dropped; the record
-    count, the missing-field summary and the audit row are written after the
-    last one. An exception from ``chunks`` (a malformed record near the end of
-    the file), from a row, or the process dying mid-way rolls the whole file
-    back: the review is unchanged. ``missing`` is read only after the last
-    chunk, so a streaming reader may still be filling it in.
+    is read; an exception from ``chunks`` (a malformed record near the end of
+    the file), from a row, or the process dying mid-way leaves the review
+    unchanged. ``missing`` is read only after the last chunk, so a streaming
+    reader may still be filling it in.
+
+    On SQLite the chunks are parsed and checked into a scratch file first
+    (:mod:`review.store.staging`) and the review is written in one short
+    transaction at the end, so reviewers keep deciding during a long import.
+    PostgreSQL locks rows, not the database, so there each chunk is inserted
+    as it arrives, in one transaction.
     """
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     with store.session() as s:
-        earlier = s.scalars(select(Source).where(Source.sha256 == sha256)).first()
+        earlier = _first_import(s, sha256)
         if earlier is not None and not force:
-            raise DuplicateImportError(
-                f"{file_name} was already imported as source {earlier.name!r} "
-                f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
-                "use --force to import it again"
-            )
-        src = Source(name=name, kind=kind, file_name=file_name, file_format=file_format,
-                     sha256=sha256, record_count=0, missing={}, search_date=search_date,
-                     query=query, imported_by=actor)
-        s.add(src)
-        s.flush()
+            raise _duplicate(file_name, earlier)
+    meta = dict(name=name, kind=kind, file_name=file_name, file_format=file_format,
+                sha256=sha256, search_date=search_date, query=query, imported_by=actor)
+    path = sqlite_path(store.url)
+    if path is not None:
+        return _add_staged(store, path, meta, chunks, missing, force, on_progress)
+    with store.session() as s:
+        src = Source(**meta, record_count=0, missing={},
+                     repeat_of=earlier.id if earlier is not None else None)
+        _claim(s, src, file_name)
         # One INSERT statement per chunk whichever fields are empty (without
         # render_nulls the ORM splits a chunk by which keys are None).
         statement = insert(Record).execution_options(render_nulls=True)
@@ -541,3 +572,33 @@ def add_source_streaming(
         audit(s, actor, "import", "source", src.id, name=name, kind=kind, file=file_name,
               records=count, sha256=sha256)
         return src.id
+
+
+def _add_staged(store: Store, path: Any, meta: dict[str, Any],
+                chunks: Iterable[Sequence[dict[str, Any]]], missing: dict[str, int] | None,
+                force: bool, on_progress: Any) -> int:
+    """SQLite: parse into a scratch file, then one short write transaction (see above)."""
+    with record_stage(path) as stage:
+        for chunk in chunks:
+            rows = [_record_row(r, 0, stage.count + i + 1) for i, r in enumerate(chunk)]
+            stage.add(rows)
+            if on_progress and rows:
+                on_progress(len(rows))
+
+        def write() -> int:
+            with store.engine.connect() as conn, attached(conn, stage):
+                with Session(bind=conn) as s:
+                    earlier = _first_import(s, meta["sha256"])
+                    if earlier is not None and not force:
+                        raise _duplicate(meta["file_name"], earlier)
+                    src = Source(**meta, record_count=stage.count, missing=dict(missing or {}),
+                                 repeat_of=earlier.id if earlier is not None else None)
+                    _claim(s, src, meta["file_name"])
+                    stage.copy_into(conn, src.id)
+                    audit(s, meta["imported_by"], "import", "source", src.id,
+                          name=meta["name"], kind=meta["kind"], file=meta["file_name"],
+                          records=stage.count, sha256=meta["sha256"])
+                    s.commit()
+                    return src.id
+
+        return retry_busy(write)

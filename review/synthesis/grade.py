@@ -155,9 +155,6 @@ class GradeAssessment:
     def certainty(self) -> str:
         return CERTAINTY[self.level]
 
-    def domain_table(self) -> dict[str, str]:
-        return {DOMAIN_LABELS[d]: str(getattr(self, d)) for d in DOMAINS}
-
 
 @dataclass(frozen=True)
 class SofRow:
@@ -488,6 +485,13 @@ def export_sof_xlsx(
         )
     for col in "ABCDEFGHI":
         ws2.column_dimensions[col].width = 20
+    from review.synthesis.exports import _sheet_cell
+
+    for sheet in wb.worksheets:  # outcome names and footnotes are typed: never formulas
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = _sheet_cell(cell.value)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

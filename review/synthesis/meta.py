@@ -36,17 +36,29 @@ from scipy import optimize, stats
 
 from review.synthesis.effects import (
     RATIO_MEASURES,
-    compute_effects,
-    effects_notes,
 )
 
 METHODS: tuple[str, ...] = ("FE", "DL", "PM", "REML")
 PI_TYPES: tuple[str, ...] = ("default", "t", "riley")
+#: Tests for the pooled effect: z, Knapp–Hartung (metafor ``test="knha"``) and its "ad hoc"
+#: variant (``test="adhoc"``), whose multiplier is floored at 1 so the CI never narrows.
+TESTS: tuple[str, ...] = ("z", "knha", "adhoc")
+TEST_NAMES: dict[str, str] = {
+    "z": "z-test",
+    "knha": "Knapp-Hartung (HKSJ) t-test",
+    "adhoc": "Knapp-Hartung (HKSJ) t-test, ad hoc variant (never narrower than the z CI)",
+}
+#: metafor warns when max(vi)/min(vi) reaches this ("Ratio of largest to smallest sampling
+#: variance extremely large. May not be able to obtain stable results.").
+VARIANCE_RATIO_WARNING = 1e7
 METHOD_NAMES: dict[str, str] = {
     "FE": "fixed (common) effect",
     "DL": "random effects, DerSimonian-Laird",
     "PM": "random effects, Paule-Mandel",
     "REML": "random effects, REML",
+    "MH": "fixed (common) effect, Mantel-Haenszel",
+    "PETO": "fixed (common) effect, Peto",
+    "3LEVEL": "three-level random effects (effects within clusters), REML",
 }
 MEASURE_LABELS: dict[str, str] = {
     "OR": "Odds ratio",
@@ -139,6 +151,57 @@ def _arrays(
     return y, v, labels
 
 
+def test_name(hksj: bool | str) -> str:
+    """``"z"``, ``"knha"`` or ``"adhoc"`` from a test name or the old ``hksj`` flag."""
+    if isinstance(hksj, str):
+        t = hksj.lower()
+        if t == "hksj":
+            t = "knha"
+        if t not in TESTS:
+            raise MetaAnalysisError(f"unknown test {hksj!r}; use one of {', '.join(TESTS)}")
+        return t
+    return "knha" if hksj else "z"
+
+
+def kh_multiplier(ssr: float, df: int, test: str) -> float:
+    """Knapp–Hartung's variance multiplier, the weighted residual mean square ``ssr/df``;
+    the ad hoc variant floors it at 1 (metafor ``test="adhoc"``)."""
+    s2w = ssr / df
+    if s2w <= np.finfo(float).eps:
+        s2w = 0.0
+    return max(1.0, s2w) if test == "adhoc" else s2w
+
+
+def duplicate_labels(labels: Sequence[str]) -> dict[str, int]:
+    """Study labels used on more than one row, with their counts (input order)."""
+    counts: dict[str, int] = {}
+    for lab in labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    return {lab: n for lab, n in counts.items() if n > 1}
+
+
+def input_warnings(labels: Sequence[str], v: np.ndarray) -> list[str]:
+    """What metafor warns about and what a reader must know before trusting the pooling:
+    repeated study labels (several results of one study pooled as if independent) and an
+    extreme ratio of sampling variances."""
+    notes = []
+    dups = duplicate_labels(labels)
+    if dups:
+        listed = ", ".join(f"{lab!r} ({n} rows)" for lab, n in list(dups.items())[:10])
+        more = f" and {len(dups) - 10} more" if len(dups) > 10 else ""
+        notes.append(
+            f"Study labels repeated: {listed}{more}. Rows are pooled as independent results; "
+            "if they are several results of one study, use a three-level model "
+            "(--cluster STUDY_COLUMN) or cluster-robust errors (--robust)."
+        )
+    if v.size and float(v.max() / v.min()) >= VARIANCE_RATIO_WARNING:
+        notes.append(
+            f"Ratio of largest to smallest sampling variance is {v.max() / v.min():.3g}: "
+            "results may not be stable (metafor gives the same warning)."
+        )
+    return notes
+
+
 def _check_method(method: str) -> str:
     m = str(method).upper()
     if m not in METHODS:
@@ -154,18 +217,36 @@ def _wls(y: np.ndarray, v: np.ndarray, tau2: float, X: np.ndarray):
     return sm.WLS(y, X, weights=1.0 / (v + tau2)).fit()
 
 
-def _p_matrix(w: np.ndarray, X: np.ndarray, fit) -> np.ndarray:
-    """P = W − W X (X'WX)⁻¹ X'W, the residual-forming matrix of the weighted fit."""
-    WX = X * w[:, None]
-    return np.diag(w) - WX @ fit.normalized_cov_params @ WX.T
+def _p_traces(w: np.ndarray, X: np.ndarray) -> tuple[float, float]:
+    """(tr P, tr PP) without forming the k × k matrix P (O(k p²), so 5,000 studies are cheap).
+
+    With M = (X'WX)⁻¹: tr P = Σw − tr(M X'W²X) and
+    tr PP = Σw² − 2 tr(M X'W³X) + tr(M X'W²X M X'W²X).
+    """
+    M = np.linalg.inv((X * w[:, None]).T @ X)
+    A2 = (X * (w**2)[:, None]).T @ X
+    A3 = (X * (w**3)[:, None]).T @ X
+    MA2 = M @ A2
+    tr_p = float(w.sum() - np.trace(MA2))
+    tr_pp = float(np.sum(w**2) - 2 * np.trace(M @ A3) + np.trace(MA2 @ MA2))
+    return tr_p, tr_pp
+
+
+def _orthonormal(X: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of X's columns: τ² depends on X only through its column space,
+    and an uncentred covariate such as publication year (cond(X'X) ≈ 1e12) would otherwise
+    make the likelihood too noisy for the iterations to find the root of the score."""
+    if X.shape[1] == 1:
+        return X
+    q, _ = np.linalg.qr(X)
+    return q
 
 
 def tau2_dl(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """DerSimonian–Laird (method of moments on the fixed-effect Q), floored at 0."""
     k, p = X.shape
-    w = 1.0 / v
     fit = _wls(y, v, 0.0, X)
-    tr_p = float(np.trace(_p_matrix(w, X, fit)))
+    tr_p, _ = _p_traces(1.0 / v, X)
     return max(0.0, (float(fit.ssr) - (k - p)) / tr_p)
 
 
@@ -205,9 +286,9 @@ def _reml_step(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> tupl
     """(score numerator y'PPy − tr P, expected information tr PP) at τ², via a WLS fit."""
     w = 1.0 / (v + tau2)
     fit = _wls(y, v, tau2, X)
-    P = _p_matrix(w, X, fit)
+    tr_p, tr_pp = _p_traces(w, X)
     py = w * fit.resid  # P y = W (y − X b)
-    return float(py @ py) - float(np.trace(P)), float(np.sum(P * P))
+    return float(py @ py) - tr_p, tr_pp
 
 
 def tau2_reml(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> tuple[float, int]:
@@ -221,12 +302,14 @@ def tau2_reml(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> tuple[float, int]:
     halved until the restricted likelihood does not fall, and once two iterates have
     scores of opposite sign (Fisher scoring overshooting back and forth, which on some
     data takes metafor thousands of steps) the root of the score between them is found by
-    Brent's method.
+    Brent's method. The iterations run on an orthonormal basis of X (same τ², see
+    :func:`_orthonormal`).
     """
+    X = _orthonormal(X)
     k, p = X.shape
     ols = sm.OLS(y, X).fit()
-    p0 = np.eye(k) - X @ ols.normalized_cov_params @ X.T
-    tau2 = max(0.0, (float(ols.ssr) - float(np.sum(np.diag(p0) * v))) / (k - p))
+    leverage = np.sum((X @ ols.normalized_cov_params) * X, axis=1)  # diag of the hat matrix
+    tau2 = max(0.0, (float(ols.ssr) - float(np.sum((1 - leverage) * v))) / (k - p))
     ll = _reml_loglik(y, v, X, tau2)
     score, info = _reml_step(y, v, X, tau2)
     iterations = 0
@@ -272,7 +355,7 @@ def estimate_tau2(
     if method == "DL":
         return tau2_dl(y, v, X), None
     if method == "PM":
-        return tau2_pm(y, v, X), None
+        return tau2_pm(y, v, _orthonormal(X)), None
     return tau2_reml(y, v, X)
 
 
@@ -300,10 +383,67 @@ def _heterogeneity(
         i2 = max(0.0, 100.0 * (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df
     else:
-        vt = q_df / float(np.trace(_p_matrix(w, X, fit)))
+        vt = q_df / _p_traces(w, X)[0]
         i2 = 100.0 * tau2 / (vt + tau2)
         h2 = tau2 / vt + 1.0
     return _Heterogeneity(q, q_df, q_p, i2, h2)
+
+
+@dataclass(frozen=True)
+class HeterogeneityCI:
+    """Q-profile confidence intervals for τ² and, through it, I² and H² (metafor
+    ``confint()``, Viechtbauer 2007)."""
+
+    tau2_low: float
+    tau2_high: float
+    i2_low: float
+    i2_high: float
+    h2_low: float
+    h2_high: float
+
+
+def qprofile_ci(
+    y: np.ndarray, v: np.ndarray, X: np.ndarray | None = None, level: float = 0.95
+) -> HeterogeneityCI | None:
+    """Q-profile CI for τ²: the τ² values at which the generalised Q statistic
+    Σ wᵢ(τ²)(yᵢ − ŷᵢ)² equals the χ²(k − p) quantiles; a bound is 0 when Q at τ² = 0 is
+    already below its quantile. I² and H² bounds follow from τ²'s through the typical
+    within-study variance, as metafor reports them. ``None`` when k − p < 1."""
+    if X is None:
+        X = np.ones((y.size, 1))
+    k, p = X.shape
+    df = k - p
+    if df < 1:
+        return None
+    Xo = _orthonormal(X)
+
+    def q_gen(t2: float) -> float:
+        return float(_wls(y, v, t2, Xo).ssr)
+
+    q0 = q_gen(0.0)
+
+    def solve(crit: float) -> float:
+        if q0 <= crit:
+            return 0.0
+        hi = max(1.0, 10 * float(np.var(y)))
+        while q_gen(hi) > crit:
+            hi *= 10
+            if hi > 1e12:
+                return math.inf
+        return float(optimize.brentq(lambda t: q_gen(t) - crit, 0.0, hi, xtol=1e-14,
+                                     rtol=4 * np.finfo(float).eps, maxiter=500))
+
+    low = solve(float(stats.chi2.ppf(0.5 + level / 2, df)))
+    high = solve(float(stats.chi2.ppf(0.5 - level / 2, df)))
+    vt = df / _p_traces(1.0 / v, Xo)[0]
+    return HeterogeneityCI(
+        tau2_low=low,
+        tau2_high=high,
+        i2_low=100 * low / (vt + low),
+        i2_high=100 * high / (vt + high) if math.isfinite(high) else 100.0,
+        h2_low=low / vt + 1,
+        h2_high=high / vt + 1,
+    )
 
 
 def _crit(level: float, df: float | None) -> float:
@@ -348,6 +488,11 @@ class MetaResult:
     notes: tuple[str, ...] = ()
     iterations: int | None = None
     pi_type: str = "default"
+    #: "z", "knha" or "adhoc" (see :data:`TESTS`).
+    test_type: str = "z"
+    heterogeneity_ci: HeterogeneityCI | None = None
+    #: Extra summary keys of other models (three-level σ², robust errors, trim and fill).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tau(self) -> float:
@@ -377,8 +522,20 @@ class MetaResult:
             "pi_low": self.pi_low,
             "pi_high": self.pi_high,
             "k": self.k,
-            "method": self.method,
+            # the three-level model's variance components are REML estimates
+            "method": "REML" if self.method == "3LEVEL" else self.method,
             "measure": self.measure,
+        } | self._ci_keys() | self.extra
+
+    def _ci_keys(self) -> dict[str, Any]:
+        c = self.heterogeneity_ci
+        if c is None:
+            return {}
+        return {
+            "tau2_ci_low": c.tau2_low,
+            "tau2_ci_high": c.tau2_high,
+            "i2_ci_low": c.i2_low,
+            "i2_ci_high": c.i2_high,
         }
 
     def details(self) -> dict[str, Any]:
@@ -389,12 +546,15 @@ class MetaResult:
             "measure_label": MEASURE_LABELS.get(self.measure, self.measure),
             "hksj": self.hksj,
             "test": self.test,
+            "test_name": TEST_NAMES.get(self.test_type, self.test_type),
             "df": self.df,
             "level": self.level,
             "pi_type": self.pi_type,
             "tau2_iterations": self.iterations,
             "notes": list(self.notes),
         }
+        if self.heterogeneity_ci is not None:
+            out["h2_ci"] = [self.heterogeneity_ci.h2_low, self.heterogeneity_ci.h2_high]
         if self.measure in RATIO_MEASURES or self.measure == "ZCOR":
             name = "r" if self.measure == "ZCOR" else self.measure
             out["back_transformed"] = {
@@ -429,15 +589,18 @@ def _fit(
     v: np.ndarray,
     labels: list[str],
     method: str,
-    hksj: bool,
+    hksj: bool | str,
     measure: str,
     level: float,
     pi_type: str,
     notes: Sequence[str],
+    *,
+    het_ci: bool = False,
 ) -> MetaResult:
     k = y.size
     X = np.ones((k, 1))
     notes = list(notes)
+    test = test_name(hksj)
     if k == 1:
         tau2, iters = 0.0, None
         if method != "FE":
@@ -450,16 +613,15 @@ def _fit(
     est = float(fit.params[0])
     var = float(fit.normalized_cov_params[0, 0])
     df: int | None = None
-    if hksj and k > 1:
-        s2w = float(fit.ssr) / (k - 1)  # = fit.scale: metafor's knha multiplier, untruncated
-        var *= s2w if s2w > np.finfo(float).eps else 0.0
+    if test != "z" and k > 1:
+        var *= kh_multiplier(float(fit.ssr), k - 1, test)  # metafor's knha/adhoc multiplier
         df = k - 1
         if method == "FE":
             notes.append(
                 "Knapp-Hartung adjustment applied to a fixed-effect model "
                 "(it is meant for random-effects models)."
             )
-    elif hksj:
+    elif test != "z":
         notes.append("Knapp-Hartung needs two or more studies: z-based CI shown.")
     se = math.sqrt(var)
     crit = _crit(level, df)
@@ -473,10 +635,11 @@ def _fit(
         pi_crit = crit
     elif pi_type == "t":
         pi_crit = _crit(level, k - 1)
-    else:  # riley
+    else:  # riley: t(k − 2), Higgins, Thompson & Spiegelhalter (2009)
         pi_crit = _crit(level, k - 2)
     pi_half = pi_crit * math.sqrt(var + tau2)
     w = 1.0 / (v + tau2)
+    hci = qprofile_ci(y, v, X, level) if het_ci and method != "FE" and k >= 2 else None
     return MetaResult(
         estimate=est,
         se=se,
@@ -496,7 +659,7 @@ def _fit(
         k=k,
         method=method,
         measure=measure,
-        hksj=hksj,
+        hksj=test != "z",
         level=level,
         studies=tuple(labels),
         yi=y.copy(),
@@ -505,6 +668,8 @@ def _fit(
         notes=tuple(notes),
         iterations=iters,
         pi_type=pi_type,
+        test_type=test,
+        heterogeneity_ci=hci,
     )
 
 
@@ -512,19 +677,23 @@ def meta_analyse(
     yi: Sequence[float] | np.ndarray | pd.Series,
     vi: Sequence[float] | np.ndarray | pd.Series,
     method: str = "REML",
-    hksj: bool = False,
+    hksj: bool | str = False,
     *,
     measure: str = "GENERIC",
     studies: Sequence[Any] | None = None,
     level: float = 0.95,
     pi_type: str = "default",
     notes: Sequence[str] = (),
+    heterogeneity_ci: bool = True,
 ) -> MetaResult:
     """Pool effect sizes ``yi`` with sampling variances ``vi`` (two or more studies).
 
     ``method``: ``FE`` (fixed/common effect), ``DL``, ``PM`` or ``REML`` (random effects).
-    ``hksj``: Knapp–Hartung (HKSJ) SE and t(k − 1) tests/CI. ``pi_type``: see module doc.
-    ``measure`` only labels the result (and picks the back-transform for reporting).
+    ``hksj``: ``True``/``"knha"`` for Knapp–Hartung (HKSJ) SE and t(k − 1) tests/CI,
+    ``"adhoc"`` for its variant that never narrows the CI, ``False``/``"z"`` for z.
+    ``pi_type``: see module doc. ``heterogeneity_ci`` adds Q-profile CIs for τ², I², H²
+    (random-effects methods). ``measure`` only labels the result.
+    Repeated study labels and extreme variance ratios are reported in ``notes``.
     """
     method = _check_method(method)
     if pi_type not in PI_TYPES:
@@ -532,7 +701,9 @@ def meta_analyse(
     if not 0 < level < 1:
         raise MetaAnalysisError(f"level must be between 0 and 1, got {level}")
     y, v, labels = _arrays(yi, vi, studies, min_k=2)
-    return _fit(y, v, labels, method, hksj, str(measure).upper(), level, pi_type, notes)
+    notes = [*notes, *(n for n in input_warnings(labels, v) if n not in notes)]
+    return _fit(y, v, labels, method, hksj, str(measure).upper(), level, pi_type, notes,
+                het_ci=heterogeneity_ci)
 
 
 # -------------------------------------------------------------------------------- subgroups
@@ -542,9 +713,16 @@ def meta_analyse(
 class SubgroupResult:
     """Separate random-effects models per subgroup plus the test for subgroup differences.
 
-    The test is Cochrane's (RevMan): Q_between = Σ (μ_g − μ̄)²/SE_g² over the subgroup
-    estimates, χ² on G − 1 df, each subgroup with its own τ². For a test that assumes one
-    common τ², use :func:`meta_regression` with the subgroup as a categorical covariate.
+    With z-tests the test is Cochrane's (RevMan): Q_between = Σ (μ_g − μ̄)²/SE_g² over the
+    subgroup estimates, χ² on G − 1 df, each subgroup with its own τ².
+
+    Under Knapp–Hartung that χ² test is not valid: the t-based SE of a small homogeneous
+    subgroup shrinks (collins1985a: k = 2, SE 0.589 → 0.170) and Q_between ignores the t
+    degrees of freedom, finding differences that are not there. The test is then the
+    F-test of the subgroup moderator in a mixed-effects meta-regression with one common τ²
+    and the same Knapp–Hartung adjustment (metafor ``rma(mods = ~ factor(g), test =
+    "knha")``): ``between_test == "F"``, ``q_between`` the F statistic on
+    (``df_between``, ``df2_between``) df. ``chi2_between``/``chi2_p`` keep the χ² numbers.
     """
 
     groups: dict[str, MetaResult]
@@ -554,6 +732,19 @@ class SubgroupResult:
     p_between: float
     group_of: tuple[str, ...]
     variable: str = "subgroup"
+    between_test: str = "Q"
+    df2_between: int | None = None
+    chi2_between: float | None = None
+    chi2_p: float | None = None
+
+    @property
+    def between_text(self) -> str:
+        """The test for subgroup differences as a reader sees it."""
+        if self.between_test == "F":
+            return (f"F({self.df_between}, {self.df2_between}) = {self.q_between:.2f}, "
+                    f"p = {self.p_between:.3g} (moderator test, common tau^2, Knapp-Hartung)")
+        return (f"Q = {self.q_between:.2f}, df = {self.df_between}, p = {self.p_between:.3g} "
+                "(chi-squared, separate tau^2 per subgroup)")
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -579,9 +770,14 @@ class SubgroupResult:
     def summary(self) -> dict[str, Any]:
         return {
             "variable": self.variable,
+            "between_test": self.between_test,
+            "between_test_description": self.between_text,
             "q_between": self.q_between,
             "df_between": self.df_between,
+            "df2_between": self.df2_between,
             "p_between": self.p_between,
+            "chi2_between": self.chi2_between,
+            "chi2_p": self.chi2_p,
             "subgroups": self.table().to_dict(orient="records"),
             "overall": self.overall.summary(),
         }
@@ -643,14 +839,24 @@ def subgroup_analysis(
     between = _wls(est, var_g, 0.0, np.ones((len(est), 1)))
     q_b = float(between.ssr)
     df_b = len(est) - 1
+    p_b = float(stats.chi2.sf(q_b, df_b))
+    if test_name(hksj) == "z" or y.size <= len(names):
+        return SubgroupResult(groups=results, overall=overall, q_between=q_b, df_between=df_b,
+                              p_between=p_b, group_of=tuple(gs), variable=variable,
+                              chi2_between=q_b, chi2_p=p_b)
+    reg = meta_regression(y, v, list(gs), method, hksj, name=variable, studies=labels)
     return SubgroupResult(
         groups=results,
         overall=overall,
-        q_between=q_b,
-        df_between=df_b,
-        p_between=float(stats.chi2.sf(q_b, df_b)),
+        q_between=reg.qm,
+        df_between=reg.qm_df,
+        p_between=reg.qm_p,
         group_of=tuple(gs),
         variable=variable,
+        between_test="F",
+        df2_between=reg.k - reg.qm_df - 1,
+        chi2_between=q_b,
+        chi2_p=p_b,
     )
 
 
@@ -743,9 +949,9 @@ def _covariate_design(
 def meta_regression(
     yi: Any,
     vi: Any,
-    covariate: Sequence[Any],
+    covariate: Sequence[Any] | pd.DataFrame,
     method: str = "REML",
-    hksj: bool = False,
+    hksj: bool | str = False,
     *,
     name: str = "covariate",
     studies: Sequence[Any] | None = None,
@@ -760,9 +966,22 @@ def meta_regression(
     """
     method = _check_method(method)
     y, v, labels = _arrays(yi, vi, studies, min_k=2)
-    if len(list(covariate)) != y.size:
-        raise MetaAnalysisError(f"{len(list(covariate))} values of {name} for {y.size} studies")
-    X, terms = _covariate_design(covariate, labels, name)
+    if isinstance(covariate, pd.DataFrame):
+        if len(covariate) != y.size:
+            raise MetaAnalysisError(f"{len(covariate)} rows of moderators for {y.size} studies")
+        cols, terms = [np.ones((y.size, 1))], ["intercept"]
+        for col in covariate.columns:
+            Xc, tc = _covariate_design(covariate[col].tolist(), labels, str(col))
+            cols.append(Xc[:, 1:])
+            terms += tc[1:]
+        X = np.column_stack(cols)
+        name = ", ".join(map(str, covariate.columns))
+        covariate = [tuple(r) for r in covariate.itertuples(index=False)]
+    else:
+        if len(list(covariate)) != y.size:
+            raise MetaAnalysisError(
+                f"{len(list(covariate))} values of {name} for {y.size} studies")
+        X, terms = _covariate_design(covariate, labels, name)
     k, p = X.shape
     if k <= p:
         raise MetaAnalysisError(f"meta-regression on {name} needs more than {p} studies; got {k}")
@@ -773,9 +992,9 @@ def meta_regression(
     beta = np.asarray(fit.params, dtype=float)
     vb = np.asarray(fit.normalized_cov_params, dtype=float)
     df: int | None = None
-    if hksj:
-        s2w = float(fit.ssr) / (k - p)
-        vb = vb * (s2w if s2w > np.finfo(float).eps else 0.0)
+    test = test_name(hksj)
+    if test != "z":
+        vb = vb * kh_multiplier(float(fit.ssr), k - p, test)
         df = k - p
     se = np.sqrt(np.diag(vb))
     stat = beta / se
@@ -823,13 +1042,59 @@ def meta_regression(
         k=k,
         method=method,
         measure=str(measure).upper(),
-        hksj=hksj,
+        hksj=test != "z",
         covariate=name,
         studies=tuple(labels),
         x=tuple(covariate),
         yi=y,
         vi=v,
     )
+
+
+def permutation_test(
+    yi: Any,
+    vi: Any,
+    moderators: Sequence[Any] | pd.DataFrame,
+    method: str = "REML",
+    hksj: bool | str = False,
+    *,
+    iterations: int = 1000,
+    seed: int = 0,
+    name: str = "covariate",
+) -> dict[str, Any]:
+    """Permutation test of the moderators (metafor ``permutest``), for small k where the
+    χ²/F reference distribution of QM is doubtful (Higgins & Thompson 2004).
+
+    The moderator rows are shuffled against (yᵢ, vᵢ) and the model refitted; the p-value
+    is (1 + #{QM* ≥ QM})/(1 + iterations) — with every distinct permutation enumerated
+    instead when there are no more than ``iterations`` of them (exact test).
+    """
+    import itertools
+
+    y, v, labels = _arrays(yi, vi, None, min_k=3)
+    frame = (moderators if isinstance(moderators, pd.DataFrame)
+             else pd.DataFrame({name: list(moderators)}))
+    observed = meta_regression(y, v, frame, method, hksj).qm
+    k = y.size
+    if math.factorial(k) <= iterations:
+        orders = [np.array(p) for p in itertools.permutations(range(k))]
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        orders = [rng.permutation(k) for _ in range(iterations)]
+        exact = False
+    stats_perm = []
+    for order in orders:
+        shuffled = frame.iloc[order].reset_index(drop=True)
+        try:
+            stats_perm.append(meta_regression(y, v, shuffled, method, hksj).qm)
+        except MetaAnalysisError:  # a permutation can make a factor constant: skip it
+            continue
+    qs = np.array(stats_perm)
+    tol = 1e-8 * max(1.0, abs(observed))
+    hits = int(np.sum(qs >= observed - tol))
+    p = hits / qs.size if exact else (1 + hits) / (1 + qs.size)
+    return {"qm": observed, "p": float(p), "permutations": int(qs.size), "exact": exact}
 
 
 # ---------------------------------------------------------------------- small-study effects
@@ -937,6 +1202,26 @@ def leave_one_out(
     yi: Any,
     vi: Any,
     method: str = "REML",
+    hksj: bool | str = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Re-pool with each study left out in turn (metafor ``leave1out``): one row per study.
+
+    All k subsets are pooled at once (:mod:`review.synthesis.meta_subsets`), so 5,000
+    studies take seconds; :func:`leave_one_out_refit` is the one-fit-per-study original.
+    """
+    from review.synthesis.meta_subsets import fast_leave_one_out
+
+    return fast_leave_one_out(yi, vi, method, hksj, studies=studies, level=level)
+
+
+def leave_one_out_refit(
+    yi: Any,
+    vi: Any,
+    method: str = "REML",
     hksj: bool = False,
     *,
     studies: Sequence[Any] | None = None,
@@ -965,6 +1250,27 @@ def leave_one_out(
 
 
 def cumulative_meta(
+    yi: Any,
+    vi: Any,
+    years: Sequence[Any],
+    method: str = "REML",
+    hksj: bool | str = False,
+    *,
+    studies: Sequence[Any] | None = None,
+    measure: str = "GENERIC",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Pool studies cumulatively in order of publication year (ties keep input order).
+
+    Row j pools the first j studies; the first row is the earliest study alone. All
+    prefixes are pooled at once; :func:`cumulative_meta_refit` is the one-fit-per-row path.
+    """
+    from review.synthesis.meta_subsets import fast_cumulative
+
+    return fast_cumulative(yi, vi, years, method, hksj, studies=studies, level=level)
+
+
+def cumulative_meta_refit(
     yi: Any,
     vi: Any,
     years: Sequence[Any],
@@ -1029,94 +1335,21 @@ class OutcomeAnalysis:
     leave_one_out: pd.DataFrame | None = None
     cumulative: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: :class:`~review.synthesis.meta_bias.TrimFillResult` with ``trimfill=True``.
+    trimfill: Any = None
+    regression: MetaRegressionResult | None = None
+    permutation: dict[str, Any] | None = None
 
 
 def meta_for_outcome(
     outcome_df: pd.DataFrame,
     measure: str,
     method: str = "REML",
-    hksj: bool = False,
-    *,
-    subgroup: str | None = None,
-    year: str | None = "year",
-    level: float = 0.95,
-    pi_type: str = "default",
-    add: float = 0.5,
-    to: str = "only0",
+    hksj: bool | str = False,
+    **options: Any,
 ) -> OutcomeAnalysis:
-    """Full analysis of one outcome from its per-study rows (the pure core of ``review meta``).
+    """Full analysis of one outcome from its per-study rows (the pure core of ``review meta``);
+    see :func:`review.synthesis.meta_outcome.analyse_outcome` for the options."""
+    from review.synthesis.meta_outcome import analyse_outcome
 
-    ``outcome_df`` has one row per study: ``study`` plus the columns of
-    :func:`~review.synthesis.effects.compute_effects` for ``measure``; optionally the
-    column named by ``subgroup`` and a ``year`` column (for the cumulative analysis).
-    The store-backed ``review meta --outcome NAME`` only has to build this frame.
-    Raises :class:`~review.synthesis.effects.EffectSizeError` (naming the study and row)
-    for bad study data and :class:`MetaAnalysisError` for data that cannot be pooled.
-    """
-    effects = compute_effects(outcome_df, measure, add=add, to=to, level=level)
-    notes = list(effects_notes(effects))
-    k = len(effects)
-    result = meta_analyse(
-        effects["yi"],
-        effects["vi"],
-        method,
-        hksj,
-        measure=measure,
-        studies=effects["study"],
-        level=level,
-        pi_type=pi_type,
-        notes=notes,
-    )
-    sub = None
-    if subgroup:
-        if subgroup not in effects.columns:
-            raise MetaAnalysisError(
-                f"no column {subgroup!r} to form subgroups; columns are "
-                f"{', '.join(map(str, outcome_df.columns))}"
-            )
-        sub = subgroup_analysis(
-            effects["yi"],
-            effects["vi"],
-            effects[subgroup].tolist(),
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-            pi_type=pi_type,
-            variable=subgroup,
-        )
-    egger = loo = cum = None
-    if k >= 3:
-        egger = egger_test(effects["yi"], effects["vi"], studies=effects["study"])
-        loo = leave_one_out(
-            effects["yi"],
-            effects["vi"],
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-        )
-        if k < 10:
-            notes.append(f"Egger's test with {k} studies has little power (fewer than 10).")
-    if year and year in effects.columns:
-        cum = cumulative_meta(
-            effects["yi"],
-            effects["vi"],
-            effects[year],
-            method,
-            hksj,
-            studies=effects["study"],
-            measure=measure,
-            level=level,
-        )
-    return OutcomeAnalysis(
-        effects=effects,
-        result=result,
-        subgroups=sub,
-        egger=egger,
-        leave_one_out=loo,
-        cumulative=cum,
-        notes=tuple(notes),
-    )
+    return analyse_outcome(outcome_df, measure, method, hksj, **options)

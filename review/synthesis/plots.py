@@ -41,6 +41,7 @@ from review.synthesis.mechanisms import (
     MechanismTable,
     RobTool,
 )
+from review.synthesis.plot_labels import fit_labels, wrap_notes
 
 #: Widest figure, in inches: a double column in most journals (≈178 mm).
 MAX_WIDTH = 7.0
@@ -236,14 +237,18 @@ def effect_direction_plot(directions: pd.DataFrame, title: str | None = None) ->
                 row_of[s.study_id] = len(labels)
                 labels.append(str(s.study))
                 heading.append(False)
+        labels, label_notes = fit_labels(labels)
+        domains_shown, domain_notes = fit_labels(domains)
+        footer = wrap_notes([*label_notes, *domain_notes], 110)
+        footer_h = 0.14 * len(footer) + (0.1 if footer else 0.0)
         n_rows = len(labels)
         x_domain = {d: i + 2 for i, d in enumerate(domains)}  # 0: sample size, 1: RoB
         n_cols = len(domains) + 2
         label_w = max(_text_width(lab) for lab in labels) + 0.25
-        col_w = min(0.42, (MAX_WIDTH - label_w - 0.4) / n_cols)
-        header_h = max(_text_width(h) for h in [*domains, "Risk of bias"]) * 0.72 + 0.25
+        col_w = max(0.22, min(0.42, (MAX_WIDTH - label_w - 0.4) / n_cols))
+        header_h = max(_text_width(h) for h in [*domains_shown, "Risk of bias"]) * 0.72 + 0.25
         row_h = 0.2
-        legend_h = 0.75
+        legend_h = 0.75 + footer_h
         width = label_w + n_cols * col_w + 0.6
         height = header_h + n_rows * row_h + legend_h + (0.3 if title else 0.05)
         fig = Figure(figsize=(width, height))
@@ -312,7 +317,7 @@ def effect_direction_plot(directions: pd.DataFrame, title: str | None = None) ->
         ax.xaxis.tick_top()
         ax.set_xticks(
             range(n_cols),
-            ["Sample size", "Risk of bias", *domains],
+            ["Sample size", "Risk of bias", *domains_shown],
             rotation=45,
             ha="left",
             rotation_mode="anchor",
@@ -363,13 +368,16 @@ def effect_direction_plot(directions: pd.DataFrame, title: str | None = None) ->
         fig.legend(
             handles=handles,
             loc="lower left",
-            bbox_to_anchor=(0.02, 0.0),
+            bbox_to_anchor=(0.02, footer_h / height),
             ncol=len(handles) // 3,
             frameon=False,
             handletextpad=0.3,
             columnspacing=1.2,
             borderaxespad=0.2,
         )
+        for i, line in enumerate(footer):
+            fig.text(0.1 / width, (footer_h - 0.1 - 0.14 * i) / height, line, ha="left",
+                     va="top", fontsize=FONT_SIZE - 1.5, color="#444444")
         if title:
             fig.text(
                 0.1 / width, 1 - 0.05 / height, title, ha="left", va="top", fontsize=FONT_SIZE + 1
@@ -423,7 +431,8 @@ def rob_traffic_light(rob: pd.DataFrame, tool: str | RobTool) -> Figure:
     columns = [*spec.domain_columns(), "Overall"]
     with matplotlib.rc_context(_rc()):
         cell, gap, line = 0.3, 0.14, 0.165
-        studies = [str(s) for s in rob["Study"]] if "Study" in rob else []
+        studies, label_notes = fit_labels([str(s) for s in rob["Study"]] if "Study" in rob else [])
+        footer = wrap_notes(label_notes, 110)
         label_w = max([_text_width(s) for s in studies] + [0.6]) + 0.15
         xs = [label_w + cell * (c + 0.5) for c in range(len(columns) - 1)]
         xs.append(xs[-1] + cell + gap)
@@ -441,7 +450,8 @@ def rob_traffic_light(rob: pd.DataFrame, tool: str | RobTool) -> Figure:
         key_top = grid_bottom if side_by_side else grid_bottom + line * (len(domain_lines) + 0.6)
         width = max(xs[-1] + cell, key_x + key_w, 0.1 + domain_w) + 0.1
         height = max(grid_bottom + line * len(domain_lines), key_top + line * len(key_lines))
-        height += 0.1
+        footer_top = height + 0.05
+        height += 0.1 + line * len(footer)
         fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)
@@ -452,9 +462,12 @@ def rob_traffic_light(rob: pd.DataFrame, tool: str | RobTool) -> Figure:
         rule_x = (xs[-2] + xs[-1]) / 2
         ax.plot([rule_x, rule_x], [top - 0.12, grid_bottom - 0.18], color="#999999", linewidth=0.6)
         radius = cell * 0.42
-        for y, row in zip(ys, rob.itertuples(index=False), strict=True):
+        for i, text in enumerate(footer):
+            ax.text(0.1, footer_top + line * i, text, ha="left", va="top",
+                    fontsize=FONT_SIZE - 1.5, color="#444444")
+        for y, label, row in zip(ys, studies, rob.itertuples(index=False), strict=True):
             values = dict(zip(rob.columns, row, strict=True))
-            ax.text(label_w - 0.1, y, str(values["Study"]), ha="right", va="center")
+            ax.text(label_w - 0.1, y, label, ha="right", va="center")
             for x, col in zip(xs, columns, strict=True):
                 judgement = values.get(col)
                 ax.add_patch(

@@ -24,3 +24,6 @@ def test_extraction_page_without_studies_renders(tmp_path):
     at = AppTest.from_function(_page, args=(db,), default_timeout=60)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+    said = [i.value for i in at.info]
+    assert any(s.startswith("No studies to extract yet") for s in said), said
+    assert not at.dataframe and not at.selectbox  # no study picker over an empty list

@@ -33,8 +33,7 @@ def page_script(db: str, username: str) -> None:
 
 
 def demo_studies() -> dict[str, list[dict]]:
-    if not DEMO.is_file():
-        pytest.skip(f"the demo extractions are missing ({DEMO})")
+    assert DEMO.is_file(), f"the committed demo extractions are missing: {DEMO}"
     by_key: dict[str, list[dict]] = {}
     for rec in json.loads(DEMO.read_text(encoding="utf-8")):
         by_key.setdefault(rec["study_key"], []).append(rec)

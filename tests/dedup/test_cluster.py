@@ -64,10 +64,15 @@ def test_unscored_cross_pairs_are_judged_on_demand() -> None:
     assert sorted(asked) == [(0, 2), (0, 3), (1, 3)]
 
 
-def test_maybe_pairs_inside_one_cluster_are_not_asked_again() -> None:
+def test_no_chain_crosses_a_maybe_pair() -> None:
+    """A≈B and B≈C but A?C: C stays out of A's cluster and the refused link goes to a person."""
     scored = _scored(
         [(0, 1, 0.99, DUPLICATE, False), (1, 2, 0.98, DUPLICATE, False), (0, 2, 0.70, MAYBE, False)]
     )
     result = consistent_clusters(3, scored, _never_called)
-    assert len(set(result.labels)) == 1
-    assert (result.pairs["decision"] == "maybe").sum() == 0
+    assert result.labels[0] == result.labels[1] != result.labels[2]
+    maybes = result.pairs[result.pairs["decision"] == "maybe"]
+    assert {(int(a), int(b)) for a, b in zip(maybes["a"], maybes["b"], strict=True)} == {
+        (1, 2),
+        (0, 2),
+    }

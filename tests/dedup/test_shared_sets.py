@@ -6,6 +6,7 @@ exact comparison, with the peer run beside this engine, is benchmarks/dedup.py.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,21 @@ import pytest
 
 from review.dedup import find_duplicates, pairwise_scores
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup"
+#: The shared sets: $REVIEW_SHARED_DATA (set by .ci/run), else beside the checkout (or one
+#: level further up for a worktree).
+DATA = next(
+    (
+        d
+        for d in (
+            *([Path(os.environ["REVIEW_SHARED_DATA"]) / "dedup"]
+              if os.environ.get("REVIEW_SHARED_DATA") else []),
+            Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup",
+            Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "dedup",
+        )
+        if d.exists()
+    ),
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup",
+)
 #: bib-dedupe 0.11.0's F1 on each set, from ../shared/BENCHMARKS.md
 PEER_F1 = {"cytology_screening": 0.9922, "haematology": 0.9000, "respiratory": 0.9612}
 

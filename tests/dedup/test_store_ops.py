@@ -42,7 +42,7 @@ def _records() -> list[dict]:
             "abstract": "Loneliness is common in adolescence. We tested peer mentoring.",
             "keywords": ["loneliness", "peer support"],
         },
-        # a third copy with a second DOI (the online version)
+        # a third copy with the DOI as a resolver URL in capitals (one DOI, another spelling)
         {
             "title": ARTICLE.upper(),
             "authors": ["A. N. Okafor", "E. Lindqvist"],
@@ -50,7 +50,7 @@ def _records() -> list[dict]:
             "journal": "J ADOLESC HEALTH",
             "volume": "64",
             "pages": "312-320",
-            "doi": "10.1016/j.jadohealth.2018.09.999",
+            "doi": "https://doi.org/10.1016/J.JADOHEALTH.2018.09.011",
         },
         # the erratum: never linked, offered to a person
         {
@@ -101,9 +101,10 @@ def test_run_links_to_most_complete_record_and_merges_fields(store: Store) -> No
         assert canonical.doi == "10.1016/j.jadohealth.2018.09.011"
         assert merged["fields"]["pmid"] == {"value": "30600001", "from": ids[0]}
         assert merged["keywords"] == ["loneliness", "peer support", "mentoring"]
-        assert {"value": "10.1016/j.jadohealth.2018.09.999", "from": ids[2]} in merged[
-            "alternatives"
-        ]["doi"]
+        assert {
+            "value": "https://doi.org/10.1016/J.JADOHEALTH.2018.09.011",
+            "from": ids[2],
+        } in merged["alternatives"]["doi"]
         cands = s.scalars(select(DedupCandidate)).all()
         assert {(c.record_a, c.record_b) for c in cands} >= {(ids[1], ids[3])}
         assert all(c.status == "pending" and "erratum" in c.reason for c in cands)

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 import review.io.stream as stream_module
 from review.io import ImportFormatError, open_stream, read_bytes
 from review.io.bibtex import LATEX_DECODE_LIMIT, _LatexDecodingExceptVerbatim
+from review.io.limits import MAX_FIELD_CHARS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "io"
 
@@ -89,13 +90,23 @@ def test_nul_late_in_a_medline_file_with_bom(tmp_path: Path):
 # ---- 2. huge BibTeX fields -------------------------------------------------------------
 
 
-def test_a_10_mb_bibtex_title_is_read_whole(tmp_path: Path):
+def test_a_10_mb_bibtex_title_is_refused_naming_the_limit(tmp_path: Path):
+    """Issue 17: a field is limited in characters, whatever the file's size on disk."""
     huge = "Loneliness " * (10 * 2**20 // 11)
+    data = (FIXTURES / "zotero.bib").read_text(encoding="utf-8")
+    data = data.replace("title = {", "title = {" + huge, 1)
+    with pytest.raises(ImportFormatError, match=r"refs\.bib, record 1: field 'title' is "
+                       r"[\d,]+ characters long; the limit is 1,000,000"):
+        read_bytes(data.encode(), "refs.bib")
+
+
+def test_a_title_just_under_the_field_limit_is_read_whole(tmp_path: Path):
+    huge = ("Loneliness " * (MAX_FIELD_CHARS // 11))[:MAX_FIELD_CHARS - 1000]
     data = (FIXTURES / "zotero.bib").read_text(encoding="utf-8")
     data = data.replace("title = {", "title = {" + huge, 1)
     imported = read_bytes(data.encode(), "refs.bib")
     assert imported.records[0]["title"].startswith("Loneliness Loneliness")
-    assert len(imported.records[0]["title"]) > 10_000_000
+    assert len(imported.records[0]["title"]) > MAX_FIELD_CHARS - 1000
     assert imported.records[1]["title"]  # the other entries are unaffected
 
 

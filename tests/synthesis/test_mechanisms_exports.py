@@ -102,8 +102,7 @@ def test_failed_export_leaves_the_previous_file_alone(tmp_path, table):
 @pytest.mark.slow
 def test_demo_extractions_render_every_table_and_figure(tmp_path):
     demo = ROOT / "data" / "demo" / "extractions.json"
-    if not demo.exists():
-        pytest.skip("data/demo/extractions.json not generated (run data/demo/make_extractions.py)")
+    assert demo.is_file(), f"the committed demo extractions are missing: {demo}"
     codebook = load_codebook(ROOT / "extraction_forms" / "codebook.yaml")
     extractions = mech.extractions_frame(json.loads(demo.read_text(encoding="utf-8")))
     written = write_narrative_synthesis(extractions, tmp_path, codebook, formats=("csv",))

@@ -29,7 +29,8 @@ def test_bcg_reml_writes_summary_and_figures(tmp_path):
               "--output", str(out))
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
-    assert list(summary) == KEYS_Z
+    # today's keys first, in order, then the Q-profile CIs of issue 18
+    assert list(summary) == KEYS_Z + ["tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high"]
     # BENCHMARKS.md §3, REML
     assert summary["estimate"] == pytest.approx(-0.7145, abs=1e-4)
     assert summary["se"] == pytest.approx(0.1798, abs=1e-4)

@@ -16,7 +16,9 @@ from types import ModuleType
 #: Page module names, in navigation order. ``login`` is the account page once signed in.
 PAGE_NAMES: tuple[str, ...] = (
     "screening",
+    "records",
     "conflicts",
+    "lead",
     "team",
     "fulltext",
     "duplicates",

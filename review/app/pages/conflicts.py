@@ -15,7 +15,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening.agreement import agreement_table
 from review.screening.decisions import record_detail, records_brief, visible_decisions
-from review.stages import DecisionError, checked_decision, current_decisions, stage_outcomes
+from review.stages import DecisionError, Stage, checked_decision, current_decisions, stage_outcomes
 from review.store import accounts, repo
 from review.store.models import STAGES
 
@@ -24,7 +24,7 @@ ICON = ":material/call_split:"
 URL = "conflicts"
 ROLES = ("lead",)
 
-STAGE_WORDS = {"title_abstract": "Title/abstract", "full_text": "Full text"}
+STAGE_WORDS = {s.value: s.words for s in Stage}
 #: What a lead may resolve a record as, per stage (a full text is in hand: no "maybe").
 FINAL_LABELS = {"title_abstract": ("include", "exclude", "maybe"),
                 "full_text": ("include", "exclude")}

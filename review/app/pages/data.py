@@ -7,6 +7,7 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
+from review.dedup import review_ops as dedup_ops
 from review.io import ImportFormatError
 from review.io import store_ops as ops
 from review.store import repo
@@ -134,7 +135,7 @@ def _dedup(ctx: AppContext) -> None:
         def progress(fraction: float, text: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=text)
 
-        run = ops.run_deduplication(ctx.store, ctx.user.username, progress)
+        run = dedup_ops.run_deduplication(ctx.store, ctx.user.username, progress)
         st.session_state[_FLASH] = run.message
         st.session_state["data_last_run"] = run.run_id if run.links_added else None
         st.rerun()
@@ -146,7 +147,7 @@ def _dedup(ctx: AppContext) -> None:
             from review.dedup.store_ops import DedupStoreError
 
             try:
-                n = ops.undo_deduplication(ctx.store, last, ctx.user.username)
+                n = dedup_ops.undo_deduplication(ctx.store, last, ctx.user.username)
             except DedupStoreError as exc:
                 st.error(escape_markdown(str(exc)))
                 return

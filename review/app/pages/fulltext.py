@@ -172,6 +172,7 @@ def _retrieval(ctx: AppContext, rid: int, row: pd.Series) -> None:
     nonce = st.session_state.setdefault(f"ft_up_nonce_{rid}", 0)
     upload = st.file_uploader("Replace the PDF" if _text(row["pdf_path"]) else "Attach the PDF",
                               type=["pdf"], key=f"ft_upload_{rid}_{nonce}",
+                              max_upload_size=MAX_PDF_BYTES // 1_048_576,  # shown = enforced
                               help=f"A PDF of up to {MAX_PDF_BYTES // 1_048_576} MB, kept with "
                               "the review under its SHA-256.")
     if st.button("Attach PDF", key=f"ft_attach_{rid}", disabled=upload is None) and upload:

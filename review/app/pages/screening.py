@@ -23,7 +23,7 @@ from review.app import progress
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening import decisions, queue
-from review.stages import DecisionError, checked_decision
+from review.stages import DecisionError, Stage, checked_decision
 from review.store import Store, accounts, repo
 
 TITLE = "Screening"
@@ -31,7 +31,7 @@ ICON = ":material/fact_check:"
 URL = "screening"
 ROLES = ("lead", "reviewer")
 
-STAGE = "title_abstract"
+STAGE = Stage.TITLE_ABSTRACT
 K_CURRENT = "scr_current"
 K_FLASH = "scr_flash"
 K_SESSION = "scr_session"

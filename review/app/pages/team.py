@@ -16,6 +16,7 @@ from review.app.context import AppContext
 from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
 from review.screening import decisions, queue
+from review.stages import Stage
 from review.store import accounts, repo
 
 TITLE = "Team & settings"
@@ -25,7 +26,7 @@ ROLES = ("lead",)
 
 K_FLASH = "team_flash"
 K_CLEAR = "team_clear_new"
-STAGE = "title_abstract"
+STAGE = Stage.TITLE_ABSTRACT
 
 
 def lines(text: str) -> list[str]:
@@ -149,7 +150,7 @@ def _sampling_phase(ctx: AppContext, s: dict) -> None:
                  "hypergeometric test can then say, with 95% confidence, when the target recall "
                  "is reached.")
         if st.button("Start random sampling", key="start_sampling"):
-            n = len(repo.outcomes(ctx.store, "title_abstract"))
+            n = len(repo.outcomes(ctx.store, Stage.TITLE_ABSTRACT))
             repo.set_setting(ctx.store, "sampling_start", n, actor=ctx.user.username)
             store_rank(ctx.store)
             st.session_state[K_FLASH] = f"Random sampling started after {n} screened records."

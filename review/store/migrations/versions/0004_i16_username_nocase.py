@@ -1,7 +1,7 @@
 """user names unique without regard to case
 
-Revision ID: 0002_i16_username_nocase
-Revises: 0001
+Revision ID: 0004_i16_username_nocase
+Revises: 0003_tags_search
 Create Date: 2026-12-06 02:00:00
 
 Single sign-on matches e-mail addresses without case, so "ANA" and "ana" must be
@@ -13,8 +13,8 @@ says which names clash so the lead can rename one.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_i16_username_nocase"
-down_revision = "0001"
+revision = "0004_i16_username_nocase"
+down_revision = "0003_tags_search"
 branch_labels = None
 depends_on = None
 

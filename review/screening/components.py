@@ -1,0 +1,134 @@
+"""Swappable parts of the ranker, registered by name (as ASReview has them).
+
+A *model* is one choice of each role:
+
+* **feature extractor** — records → sparse matrix, computed once per review
+  (:class:`review.screening.features.FeatureConfig`);
+* **classifier** — a scikit-learn estimator factory; its ``decision_function``
+  (or ``predict_proba``) scores every record;
+* **balancing** — per-label sample weights, because relevant records are rare;
+* **query strategy** — which unscreened record to show next, given the scores.
+
+Stopping rules have their own registry in :mod:`review.screening.rules`.
+``review simulate --model NAME`` and the app's lead pick a model from
+:func:`available_models`. The default (:data:`DEFAULT_MODEL`) was chosen by
+leave-one-set-out over the shared benchmark sets (``benchmarks/screening.py``
+prints the table), never on one set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from review.screening.features import FeatureConfig
+
+#: Feature extractors: name → configuration of the cached TF-IDF blocks.
+FEATURES: dict[str, FeatureConfig] = {
+    "tfidf": FeatureConfig(),
+    "tfidf-words": FeatureConfig(char_ngrams=None),
+}
+
+#: Classifiers: name → factory of an unfitted scikit-learn estimator.
+CLASSIFIERS: dict[str, Callable[[], object]] = {
+    "svm": lambda: LinearSVC(C=0.1, loss="hinge", dual=True, max_iter=5000),
+    "logistic": lambda: LogisticRegression(C=10.0, max_iter=1000),
+    "nb": lambda: ComplementNB(alpha=0.1),
+}
+
+
+def weighted(y: np.ndarray, relevant_weight: float = 10.0) -> np.ndarray:
+    """Balanced class weights with relevant records up-weighted a further ``relevant_weight``×."""
+    n1, n0 = int(y.sum()), int(len(y) - y.sum())
+    w = np.where(y == 1, relevant_weight * n0 / max(n1, 1), 1.0)
+    return w * len(y) / w.sum()
+
+
+def balanced(y: np.ndarray) -> np.ndarray:
+    """Each class weighs as much in total as the other."""
+    return weighted(y, 1.0)
+
+
+def unweighted(y: np.ndarray) -> np.ndarray:
+    return np.ones(len(y))
+
+
+#: Balancing: name → labels → sample weights.
+BALANCING: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "weighted": weighted, "balanced": balanced, "none": unweighted,
+}
+
+
+def query_max(scores: np.ndarray, pool: np.ndarray, rng: np.random.Generator) -> int:
+    """The highest-scoring unscreened record (the reference protocol)."""
+    return int(pool[np.argmax(scores[pool])])
+
+
+def query_max_random(scores: np.ndarray, pool: np.ndarray, rng: np.random.Generator) -> int:
+    """Mostly the top record; one time in twenty a random one, so no theme hides forever."""
+    return int(rng.choice(pool)) if rng.random() < 0.05 else query_max(scores, pool, rng)
+
+
+#: Query strategies: name → (scores, unscreened positions, rng) → position to screen next.
+QUERIES: dict[str, Callable[[np.ndarray, np.ndarray, np.random.Generator], int]] = {
+    "max": query_max, "max-random": query_max_random,
+}
+
+
+@dataclass(frozen=True)
+class Model:
+    """One choice per role; ``name`` is what ``--model`` and the app accept."""
+
+    name: str
+    features: str
+    classifier: str
+    balance: str
+    query: str
+    description: str
+
+    def feature_config(self) -> FeatureConfig:
+        return FEATURES[self.features]
+
+
+MODELS: dict[str, Model] = {m.name: m for m in (
+    Model("svm", "tfidf", "svm", "weighted", "max",
+          "linear SVM on TF-IDF words, character n-grams and keywords (default)"),
+    Model("svm-words", "tfidf-words", "svm", "weighted", "max",
+          "linear SVM on TF-IDF words and keywords (no character n-grams: cheaper)"),
+    Model("logistic", "tfidf", "logistic", "balanced", "max",
+          "logistic regression on TF-IDF words, character n-grams and keywords"),
+    Model("nb", "tfidf-words", "nb", "none", "max",
+          "complement naive Bayes on TF-IDF words and keywords"),
+    Model("svm-explore", "tfidf", "svm", "weighted", "max-random",
+          "the default SVM, with one random record in twenty"),
+)}
+
+#: The model used when none is named.
+DEFAULT_MODEL = "svm"
+
+
+def available_models() -> list[tuple[str, str]]:
+    """(name, description) of every registered model, the default first: for the app's lead."""
+    names = [DEFAULT_MODEL, *sorted(n for n in MODELS if n != DEFAULT_MODEL)]
+    return [(n, MODELS[n].description) for n in names]
+
+
+def get_model(name: str | None) -> Model:
+    """The registered model called ``name`` (the default for None); a clear error otherwise."""
+    key = DEFAULT_MODEL if name in (None, "", "default") else name
+    if key not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose one of {', '.join(sorted(MODELS))}")
+    return MODELS[key]
+
+
+def scores_of(estimator: object, X) -> np.ndarray:
+    """One relevance score per row, higher = more likely relevant, for any registered classifier."""
+    if hasattr(estimator, "decision_function"):
+        return np.asarray(estimator.decision_function(X)).ravel()
+    proba = estimator.predict_log_proba(X)  # type: ignore[attr-defined]
+    return np.asarray(proba[:, 1] - proba[:, 0]).ravel()

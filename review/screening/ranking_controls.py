@@ -1,0 +1,64 @@
+"""What the lead sees and does about the ranking model: its fits, a refit now, the recall curve.
+
+* :func:`ranking_runs` lists the model's fits (which model, on how many labels).
+* :func:`refit_now` asks the queue's background refresh for a fit at once (it
+  runs in the helper process; the reviewers' queue follows the new ranking as
+  soon as it is stored).
+* :func:`recall_curve` is the review so far as ASReview draws it: records
+  screened (in the order they were first decided) against relevant records
+  found (a standing include at title/abstract), beside the line a random
+  order would give. Lead only, since it is built from every reviewer's labels.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from review.screening import queue
+from review.screening.record_list import RecordListError, Viewer, _current
+from review.store import Store
+from review.store.models import Decision, RankingRun
+
+
+def _lead(viewer: Viewer) -> None:
+    if viewer.role != "lead":
+        raise RecordListError(f"only the lead may do this ({viewer.username} is a "
+                              f"{viewer.role})")
+
+
+def ranking_runs(store: Store, viewer: Viewer, limit: int = 20) -> pd.DataFrame:
+    """The latest fits of the title/abstract model, newest first."""
+    _lead(viewer)
+    with store.session() as s:
+        rows = s.execute(select(RankingRun.id, RankingRun.model, RankingRun.n_labelled,
+                                RankingRun.n_relevant, RankingRun.created_at)
+                         .where(RankingRun.stage == "title_abstract")
+                         .order_by(RankingRun.id.desc()).limit(limit)).all()
+    return pd.DataFrame(rows, columns=["run_id", "model", "labelled", "relevant", "fitted_at"])
+
+
+def refit_now(store: Store, viewer: Viewer) -> threading.Thread | None:
+    """Start a refit in the background now (None if one is already running)."""
+    _lead(viewer)
+    return queue.maybe_refresh(store, "title_abstract", every=0, min_interval=0.0)
+
+
+def recall_curve(store: Store, viewer: Viewer) -> pd.DataFrame:
+    """screened, found, random: one row per record in the order it was first decided."""
+    _lead(viewer)
+    cur = _current("title_abstract")
+    with store.session() as s:
+        first = dict(s.execute(select(Decision.record_id, func.min(Decision.id))
+                               .where(Decision.stage == "title_abstract")
+                               .group_by(Decision.record_id)).all())
+        included = set(s.scalars(select(cur.c.record_id).where(cur.c.label == "include")))
+    order = sorted(first, key=first.get)
+    found, out = 0, []
+    total = len(included)
+    for i, rid in enumerate(order, start=1):
+        found += rid in included
+        out.append((i, found, total * i / len(order)))
+    return pd.DataFrame(out, columns=["screened", "found", "random"])

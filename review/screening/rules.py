@@ -1,0 +1,185 @@
+"""Stopping rules as small components, registered by name (``review simulate --stopping NAME``).
+
+A rule sees the screening so far (:class:`Progress`) and answers two
+questions after every record: should the next record be a random draw from
+the urn rather than the ranking's top record (:meth:`wants_random`), and is it
+safe to stop (:meth:`assess`)? The statistics live in
+:mod:`review.screening.stopping`; this module only decides *when* to use them.
+
+* ``counting`` (default): the counting-process estimate of the ranked order;
+  never draws at random, so it costs no extra screening. Model-based.
+* ``sample``: Callaghan & Müller-Hansen's random sample drawn *beside* the
+  ranking. Once the counting estimate says the target looks reached (a
+  trigger that scales with the review, not a fixed count), the unscreened
+  records form the urn and every other record screened is the next draw of a
+  fixed random order of it; records of the urn that the ranking reaches first
+  are free draws. Stops when the hypergeometric test says so. Distribution-free.
+* ``knee``: Cormack & Grossman's knee heuristic; no statistical promise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from review.screening.stopping import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_TARGET,
+    counting_estimate,
+    knee_slope_ratio,
+    knee_threshold,
+    sample_estimate,
+)
+
+
+@dataclass
+class Sample:
+    """The random sample of the urn formed at ``start`` (records screened then)."""
+
+    start: int
+    urn: np.ndarray  # positions of the urn's records, in the fixed random draw order
+    relevant_before: int
+    labels: list[int] = field(default_factory=list)  # labels of urn[:len(labels)]
+
+    @property
+    def drawn(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Progress:
+    """Screening so far: every record's label in screening order, and the random sample if any."""
+
+    n_total: int
+    labels: list[int] = field(default_factory=list)
+    sample: Sample | None = None
+
+    @property
+    def screened(self) -> int:
+        return len(self.labels)
+
+    @property
+    def found(self) -> int:
+        return int(sum(self.labels))
+
+
+class StoppingRule:
+    """Base class: never samples, never stops. Subclasses override what they need."""
+
+    name = "none"
+    description = ""
+    guaranteed = False
+
+    def __init__(self, target: float = DEFAULT_TARGET,
+                 confidence: float = DEFAULT_CONFIDENCE) -> None:
+        self.target = target
+        self.confidence = confidence
+
+    def wants_sample(self, progress: Progress) -> bool:
+        """True when a random sample of the unscreened records should begin now."""
+        return False
+
+    def wants_random(self, progress: Progress) -> bool:
+        """True when the next record should be the sample's next draw."""
+        return False
+
+    def assess(self, progress: Progress) -> bool:
+        """True when it is safe to stop."""
+        return False
+
+
+class CountingRule(StoppingRule):
+    """Stop when the counting-process bound says the target recall is reached."""
+
+    name = "counting"
+    description = "counting process on the ranked order (model-based; no extra screening)"
+
+    def __init__(self, *args: float, **kw: float) -> None:
+        super().__init__(*args, **kw)
+        self._next_check = 1
+
+    def assess(self, progress: Progress) -> bool:
+        # Fitting costs O(screened); checking after every 1% growth keeps the total linear.
+        if progress.found == 0 or progress.screened < self._next_check:
+            return False
+        self._next_check = progress.screened + max(1, progress.screened // 100)
+        est = counting_estimate(progress.labels, progress.n_total, target=self.target,
+                                confidence=self.confidence)
+        return est.stop
+
+
+class SampleRule(StoppingRule):
+    """Random sample beside the ranking; stop on the hypergeometric test (distribution-free)."""
+
+    name = "sample"
+    description = ("random sample drawn beside the ranking, hypergeometric test "
+                   "(Callaghan & Müller-Hansen 2020; distribution-free)")
+    guaranteed = True
+
+    def wants_sample(self, progress: Progress) -> bool:
+        if progress.sample is not None or progress.found == 0:
+            return False
+        est = counting_estimate(progress.labels, progress.n_total, target=self.target,
+                                confidence=self.confidence)
+        return est.recall is not None and est.recall >= self.target
+
+    def wants_random(self, progress: Progress) -> bool:
+        s = progress.sample
+        if s is None or s.drawn >= s.urn.size:
+            return False
+        return s.drawn <= progress.screened - s.start - s.drawn  # one draw per ranked record
+
+    def assess(self, progress: Progress) -> bool:
+        s = progress.sample
+        if s is None:
+            return False
+        est = sample_estimate(
+            urn_size=int(s.urn.size), sample_labels=s.labels, relevant_before=s.relevant_before,
+            relevant_seen=progress.found, n_total=progress.n_total,
+            n_screened=progress.screened, target=self.target, confidence=self.confidence)
+        return est.stop
+
+
+class KneeRule(StoppingRule):
+    """Cormack & Grossman's knee: the slope ratio at the knee reaches 156 − min(found, 150)."""
+
+    name = "knee"
+    description = "knee of the gain curve (Cormack & Grossman 2016; heuristic)"
+
+    def assess(self, progress: Progress) -> bool:
+        return knee_slope_ratio(progress.labels) >= knee_threshold(progress.found)
+
+
+RULES: dict[str, type[StoppingRule]] = {r.name: r for r in (CountingRule, SampleRule, KneeRule)}
+DEFAULT_RULE = "counting"
+
+
+def get_rule(name: str | None, target: float = DEFAULT_TARGET,
+             confidence: float = DEFAULT_CONFIDENCE) -> StoppingRule:
+    """A fresh rule called ``name`` (the default for None); a clear error otherwise."""
+    key = DEFAULT_RULE if name in (None, "", "default") else name
+    if key not in RULES:
+        raise KeyError(f"unknown stopping rule {name!r}; choose one of {', '.join(sorted(RULES))}")
+    return RULES[key](target, confidence)
+
+
+def replay_stop(rule: StoppingRule, labels_in_order: np.ndarray) -> int | None:
+    """Where a rule that never samples would have stopped on a finished screening order."""
+    if rule.name == SampleRule.name:
+        raise ValueError("the sample rule changes the order; simulate it instead")
+    progress = Progress(n_total=len(labels_in_order))
+    for label in np.asarray(labels_in_order, dtype=int):
+        progress.labels.append(int(label))
+        if rule.assess(progress):
+            return progress.screened
+    return None
+
+
+def share(position: int | None, n: int) -> float:
+    """Share of records screened at a stop (everything when the rule never stopped)."""
+    return 1.0 if position is None else position / n
+
+
+__all__ = ["RULES", "DEFAULT_RULE", "Progress", "Sample", "StoppingRule", "get_rule",
+           "replay_stop", "share"]
