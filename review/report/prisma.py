@@ -90,7 +90,7 @@ class PrismaCounts:
     checks: list[str]
     #: Screened records with no final title/abstract label yet (unscreened, conflict, maybe).
     awaiting_screening: int = 0
-    #: Reports assessed (either column) with no final full-text label yet.
+    #: Reports assessed (databases/registers column) with no final full-text label yet.
     awaiting_full_text: int = 0
 
     def as_prisma2020(self) -> dict[str, Any]:
@@ -185,8 +185,8 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
 
     checks = _checks(v, screened, excluded, left, retrieval, ta_label, ft_label, db_record)
     awaiting_ta = {r for r in screened - excluded if r not in retrieval}
-    awaiting_ft = {r for r, how in retrieval.items() if r in left | right
-                   and how != "not_retrieved" and ft_label.get(r) not in ("include", "exclude")}
+    awaiting_ft = {r for r, how in retrieval.items() if r in left and how != "not_retrieved"
+                   and ft_label.get(r) not in ("include", "exclude")}
     return PrismaCounts(values=v, excluded_by_reviewers=len(excluded - by_rule),
                         excluded_by_stopping_rule=len(by_rule), ft_reasons=reasons_left,
                         other_ft_reasons=reasons_right, checks=checks,

@@ -63,3 +63,25 @@ def test_one_time_point_needs_no_choice(results) -> None:
     only = results[results["time_point"] == "post-intervention"]
     effects, _ = study_effects(only, "loneliness", "SMD")
     assert len(effects) == 3
+
+
+def test_prisma_json_carries_the_awaiting_counts_as_integers(tmp_path) -> None:
+    """The issue's PRISMA item: a review in progress adds up with integer awaiting counts."""
+    import json
+
+    from review.demo import build_demo
+    from review.report import prisma_files
+    from review.report.prisma import counts_from_store
+
+    store = build_demo(tmp_path / "demo.db", say=lambda _m: None)
+    try:
+        path = prisma_files.write_json(counts_from_store(store), tmp_path / "counts.json")
+    finally:
+        store.close()
+    c = json.loads(path.read_text())
+    assert isinstance(c["records_awaiting_decision"], int) and c["records_awaiting_decision"] > 0
+    assert isinstance(c["reports_awaiting_decision"], int)
+    assert c["records_screened"] == (c["records_excluded"] + c["dbr_sought_reports"]
+                                     + c["records_awaiting_decision"])
+    excluded = sum(int(x.rsplit(",", 1)[1]) for x in c["dbr_excluded"].split("; ") if x)
+    assert c["dbr_assessed"] >= excluded + c["reports_awaiting_decision"]
