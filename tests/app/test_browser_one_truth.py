@@ -154,13 +154,14 @@ def test_every_view_agrees_along_the_main_path(demo, browser, tmp_path) -> None:
     conflicted = ft.loc[ft["status"] == "conflict", "record_id"].astype(int).tolist()
     assert conflicted, "the demo has full-text conflicts"
     page.goto(base + "/conflicts")
-    page.get_by_text("Full text", exact=True).first.click()
+    page.locator(".st-key-conf_stage").get_by_text("Full text", exact=True).click()
     wait_idle(page)
-    box = page.locator(".st-key-conf_pick_full_text").get_by_role("combobox")
-    chosen = int(re.search(r"#(\d+)", box.inner_text() or box.input_value()
-                           or page.locator(".st-key-conf_pick_full_text").inner_text())
-                 .group(1))
-    page.locator(f".st-key-res_label_full_text_{chosen}").get_by_text("include").click()
+    radio = page.locator("[class*='st-key-res_label_full_text_']").first
+    radio.wait_for(timeout=60_000)
+    chosen = int(re.search(r"st-key-res_label_full_text_(\d+)",
+                           radio.get_attribute("class") or "").group(1))
+    assert chosen in conflicted
+    radio.get_by_text("include", exact=True).click()
     page.get_by_role("button", name="Resolve").click()
     wait_idle(page)
     after_conflict = assert_agree(page, base, db, out, "2-conflict", log)
