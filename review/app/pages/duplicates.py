@@ -88,22 +88,22 @@ def _candidate(ctx: AppContext, pending: pd.DataFrame) -> None:
     plan = ops.plan_confirm(ctx.store, int(cid))
     me = ctx.user.username
     st.subheader("What each answer does")
-    if plan.blocked:
-        for why in plan.blocked:
-            st.warning(escape_markdown(f"Cannot confirm as duplicates: {why}."))
-    else:
-        titles = ops.record_titles(ctx.store, list(plan.moves))
-        counts = ops.decision_counts(ctx.store, list(plan.moves))
-        lines = [f"- #{r} · {shorten(titles[r], 90)}"
-                 + (f" ({counts[r]} screening decision(s) stop counting)" if counts[r] else "")
-                 for r in plan.moves]
+    titles = ops.record_titles(ctx.store, list(plan.moves))
+    counts = ops.decision_counts(ctx.store, list(plan.moves))
+    lines = [f"- #{r} · {shorten(titles[r], 90)}"
+             + (f" ({counts[r]} screening decision(s) stop counting)" if counts[r] else "")
+             for r in plan.moves]
+    if lines:  # every record it would move, named before anything runs (allowed or not)
+        would = "would keep" if plan.blocked else "keeps"
         st.markdown(escape_markdown(
-            f"“Confirm: same work” keeps record #{plan.keep} as the canonical record and "
+            f"“Confirm: same work” {would} record #{plan.keep} as the canonical record and "
             f"links these {len(plan.moves)} record(s) to it:") + "\n" + "\n".join(
             escape_markdown(x) for x in lines))
-        if plan.settles:
-            st.caption("It also settles the pair(s) now inside one cluster: "
-                       + ", ".join(f"#{c}" for c in plan.settles) + ".")
+    for why in plan.blocked:
+        st.warning(escape_markdown(f"Cannot confirm as duplicates: {why}."))
+    if plan.settles and not plan.blocked:
+        st.caption("It also settles the pair(s) now inside one cluster: "
+                   + ", ".join(f"#{c}" for c in plan.settles) + ".")
     st.caption("“Same study, another report” keeps both records (a protocol and its results "
                "paper are two reports of one study under PRISMA 2020) and groups their "
                "reports into one study. “Not duplicates” keeps them apart. Neither moves a "
