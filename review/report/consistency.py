@@ -76,7 +76,11 @@ def report_problems(reports: pd.DataFrame, ft_decided: set[int],
     and extractions stay: the views would disagree, so every such row is named.
     """
     out: list[Problem] = []
-    orphans = reports[reports["record_id"].astype(int).isin(set(canonical_of))]
+    # a plain sought report of a linked record counts nowhere and harms nothing; one with a
+    # study or full-text decisions would leave its study and extractions behind
+    linked = reports["record_id"].astype(int).isin(set(canonical_of))
+    carries = reports["study_id"].notna() | reports["record_id"].astype(int).isin(ft_decided)
+    orphans = reports[linked & carries]
     if len(orphans):
         names = "; ".join(
             f"report #{int(r.report_id)} (record #{int(r.record_id)} → "

@@ -339,8 +339,12 @@ def assign_to_study(store: Store, report_ids: Iterable[int], study_id: int | Non
 
 def _move(s, report_ids: list[int], study_id: int | None) -> dict[str, int | None]:
     moved: dict[str, int | None] = {}
+    linked = {int(r) for r in repo.live_links(s)["record_id"]}
     for rid in report_ids:
         rep = _report(s, rid)
+        if study_id is not None and rep.record_id in linked:
+            raise FullTextError(f"report #{rid}'s record #{rep.record_id} is linked as a "
+                                "duplicate, so it counts nowhere; unmerge it before grouping")
         moved[str(rid)] = rep.study_id
         rep.study_id = study_id
     return moved

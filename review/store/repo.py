@@ -454,7 +454,9 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
     included = set(ta.loc[ta["label"] == "include", "record_id"].astype(int))
     with store.session() as s:
         have = set(s.scalars(select(Report.record_id)))
-        new = sorted(included - have)
+        # a record linked as a duplicate is not sought: its cluster's canonical record is
+        linked = {int(r) for r in live_links(s)["record_id"]}
+        new = sorted(included - have - linked)
         if new:
             s.execute(insert(Report), [{"record_id": r, "retrieval": "sought",
                                         "created_at": utcnow()} for r in new])
