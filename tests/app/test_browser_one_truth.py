@@ -190,6 +190,9 @@ def test_every_view_agrees_along_the_main_path(demo, browser, tmp_path) -> None:
     ok = next((int(c) for c in store_ops.pending_candidates(store)["candidate_id"]
                if not store_ops.plan_confirm(store, int(c)).blocked), None)
     if ok is not None:
+        page.goto(base + "/duplicates")
+        combo = page.locator(".st-key-dup_candidate").get_by_role("combobox")
+        combo.wait_for(timeout=60_000)
         combo.click()
         page.get_by_role("option", name=re.compile(rf"^#{ok} ")).click()
         wait_idle(page)
