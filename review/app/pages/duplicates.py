@@ -90,15 +90,15 @@ def _candidate(ctx: AppContext, pending: pd.DataFrame) -> None:
     st.subheader("What each answer does")
     titles = ops.record_titles(ctx.store, list(plan.moves))
     counts = ops.decision_counts(ctx.store, list(plan.moves))
-    lines = [f"- #{r} · {shorten(titles[r], 90)}"
+    lines = [f"#{r} · {shorten(titles[r], 90)}"
              + (f" ({counts[r]} screening decision(s) stop counting)" if counts[r] else "")
              for r in plan.moves]
     if lines:  # every record it would move, named before anything runs (allowed or not)
         would = "would keep" if plan.blocked else "keeps"
         st.markdown(escape_markdown(
             f"“Confirm: same work” {would} record #{plan.keep} as the canonical record and "
-            f"links these {len(plan.moves)} record(s) to it:") + "\n" + "\n".join(
-            escape_markdown(x) for x in lines))
+            f"links these {len(plan.moves)} record(s) to it:") + "\n\n" + "\n".join(
+            "- " + escape_markdown(x) for x in lines))
     for why in plan.blocked:
         st.warning(escape_markdown(f"Cannot confirm as duplicates: {why}."))
     if plan.settles and not plan.blocked:
