@@ -1,52 +1,97 @@
-"""BENCHMARKS.md §2: the ranker on every shared screening set, seeds 1-3, beside ASReview.
+"""BENCHMARKS.md §2: the ranker and the stopping rules on the shared sets, ASReview beside.
 
-Prints WSS@95, Recall@10%, ATD per set (mean of the seeds), where the stopping
-rule stopped and the recall it reached, and the mean time per model update
-(the model is refitted after every label: the reference protocol). ASReview's
-figures are its default model's (elas_u4) as published in BENCHMARKS.md §2.
-Then a latency run: one model update + re-rank on generated reviews of 10,000
-and 100,000 records. It prints tables and asserts nothing.
+Parts (run them side by side in one sitting, then ``--report``):
+
+* ``--part ours``: ``review``'s simulation for every set and seed, with and
+  without the keywords column: WSS@95, Recall@10%, ATD, the median model
+  update time, and for every stopping rule where it stopped, the recall
+  there, and the oracle share (records screened when 95% of the relevant
+  ones were found). Rules that never draw at random (``counting``, ``knee``)
+  are replayed on the default simulation's order; ``sample`` changes the
+  order, so it is simulated on its own and its random draws count as effort.
+* ``--part asreview``: ASReview LAB's default model, run as BENCHMARKS.md says
+  (``asreview simulate DATA --n-prior-included 1 --n-prior-excluded 1
+  --prior-seed S --seed S``); its order is read from the project's results
+  table and scored by the same metric functions (records never reached last).
+* ``--part latency``: one model update + re-rank on generated reviews.
+
+Each part writes a CSV under ``--out``; ``--report`` prints the tables and
+asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import subprocess
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from review.screening.active import Ranker
+from review.screening.metrics import order_metrics, screened_to_reach
+from review.screening.rules import RULES, get_rule, replay_stop, share
 from review.screening.simulate import load_dataset, simulate
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "screening"
-ASREVIEW = {  # BENCHMARKS.md §2, mean of seeds 1-3: WSS@95, Recall@10%, ATD
-    "Cohen_2006_ADHD": (0.704, 0.717, 0.077),
-    "Cohen_2006_Antihistamines": (-0.015, 0.438, 0.237),
-    "Cohen_2006_NSAIDS": (0.725, 0.577, 0.094),
-    "Cohen_2006_Triptans": (0.649, 0.444, 0.141),
-    "Cohen_2006_UrinaryIncontinence": (0.456, 0.383, 0.189),
-}
+if not DATA.exists():
+    DATA = Path("/work/shared/data/screening")
 
 
-def run_sets(seeds: list[int]) -> pd.DataFrame:
+def _ours(path: Path, seed: int, keywords: bool, model: str,
+          rules: tuple[str, ...] = tuple(RULES)) -> list[dict]:
+    df, _ = load_dataset(path)
+    if not keywords:
+        df = df.assign(keywords="")
+    base = simulate(df, seed, model=model, stopping="counting")
+    y = base.labels_in_order
+    n, r = len(y), int(y.sum())
+    common = {"tool": "review", "model": model, "set": path.stem, "seed": seed,
+              "keywords": keywords, "n": n, "relevant": r, "wss95": base.metrics.wss95,
+              "recall10": base.metrics.recall_at_10, "atd": base.metrics.atd,
+              "oracle_share": screened_to_reach(y, 0.95) / n,
+              "update_ms_median": base.summary()["update_ms_median"]}
     rows = []
-    for path in sorted(DATA.glob("*.csv")):
-        df, _ = load_dataset(path)
-        for seed in seeds:
-            sim = simulate(df, seed)
-            rows.append({"set": path.stem, "seed": seed, "wss95": sim.metrics.wss95,
-                         "recall10": sim.metrics.recall_at_10, "atd": sim.metrics.atd,
-                         "stop_at": sim.stop.screened / sim.metrics.n,
-                         "stop_recall": sim.stop.recall,
-                         "update_ms": 1000 * float(np.mean(sim.update_seconds)),
-                         "n": sim.metrics.n, "relevant": sim.metrics.relevant})
-            print(f"  {path.stem} seed {seed}: WSS@95 {sim.metrics.wss95:.3f}", flush=True)
-    return pd.DataFrame(rows)
+    for name in rules:
+        if name == "sample":
+            sim = simulate(df, seed, model=model, stopping="sample")
+            stop, labels, draws = sim.stop_position, sim.labels_in_order, int(sim.random_draw.sum())
+        else:
+            stop = base.stop_position if name == "counting" else replay_stop(get_rule(name), y)
+            labels, draws = y, 0
+        found = labels[:stop].sum() if stop is not None else r
+        rows.append({**common, "rule": name, "stop_share": share(stop, n),
+                     "recall_at_stop": found / r, "random_draws": draws})
+    return rows
 
 
-def latency(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
+def _asreview(exe: str, path: Path, seed: int) -> dict:
+    df, _ = load_dataset(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "sim.asreview"
+        subprocess.run([exe, "simulate", str(path), "--n-prior-included", "1",
+                        "--n-prior-excluded", "1", "--prior-seed", str(seed), "--seed",
+                        str(seed), "-o", str(project)], check=True, capture_output=True)
+        with zipfile.ZipFile(project) as z:
+            z.extract("results.db", tmp)
+        with sqlite3.connect(Path(tmp) / "results.db") as con:
+            labels = [int(v) for (v,) in con.execute(
+                "SELECT label FROM results ORDER BY time, rowid")]
+    y = np.zeros(len(df), dtype=int)  # records never reached: screened last, all irrelevant
+    y[:len(labels)] = labels
+    missing = int(df["label_included"].sum()) - int(sum(labels))
+    if missing > 0:  # relevant records it never reached come last
+        y[-missing:] = 1
+    m = order_metrics(y)
+    return {"tool": "asreview", "set": path.stem, "seed": seed, "wss95": m.wss95,
+            "recall10": m.recall_at_10, "atd": m.atd}
+
+
+def latency(sizes: list[int], model: str, repeats: int = 3) -> pd.DataFrame:
     """Model update + re-rank time on generated reviews (features built once, as in a review)."""
     rng = np.random.default_rng(0)
     vocab = np.array([f"w{i}" for i in range(20_000)])
@@ -58,7 +103,7 @@ def latency(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
                            "abstract": [" ".join(vocab[w[12:]]) for w in words],
                            "keywords": ""})
         t = time.perf_counter()
-        ranker = Ranker.from_records(df)
+        ranker = Ranker.from_records(df, model=model)
         build = time.perf_counter() - t
         labels = {int(i): int(i % 20 == 0) for i in rng.choice(n, 500, replace=False)}
         times = []
@@ -66,41 +111,86 @@ def latency(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
             t = time.perf_counter()
             ranker.rank(labels)
             times.append(time.perf_counter() - t)
-        rows.append({"records": n, "features built once (s)": round(build, 2),
+        rows.append({"model": model, "records": n, "features built once (s)": round(build, 2),
                      "update + re-rank median (s)": round(float(np.median(times)), 3),
                      "max (s)": round(max(times), 3)})
     return pd.DataFrame(rows)
 
 
+def report(out: Path) -> None:
+    ours = pd.concat([pd.read_csv(f) for f in sorted(out.glob("ours*.csv"))])
+    peer = pd.read_csv(out / "asreview.csv") if (out / "asreview.csv").exists() else None
+    rank = ours[ours["rule"] == "counting"]
+    for model, mdf in rank.groupby("model"):
+        for kw, part in mdf.groupby("keywords"):
+            g = part.groupby("set")[["wss95", "recall10", "atd"]].mean()
+            table = g.round(3)
+            if peer is not None:
+                p = peer.groupby("set")[["wss95", "recall10", "atd"]].mean()
+                table = table.join(p.round(3).add_suffix(" ASReview"))
+                table["WSS@95 difference"] = (g["wss95"] - p["wss95"]).round(3)
+            table.loc["mean"] = table.mean().round(3)
+            print(f"\n## Ranking: model {model}, keywords {'used' if kw else 'dropped'}"
+                  " (mean of seeds)")
+            print(table.to_string())
+    print("\n## Stopping rules (default model, keywords used; every run, seeds pooled)")
+    main = ours[(ours["model"] == ours["model"].iloc[0]) & ours["keywords"]]
+    rows = []
+    for (rule, st), part in main.groupby(["rule", "set"]):
+        rows.append({"rule": rule, "set": st, "runs": len(part),
+                     "target reached": (part["recall_at_stop"] >= 0.95 - 1e-12).mean(),
+                     "mean share at stop": part["stop_share"].mean(),
+                     "oracle share": part["oracle_share"].mean(),
+                     "random draws": part["random_draws"].mean()})
+    per_set = pd.DataFrame(rows)
+    print(per_set.round(3).to_string(index=False))
+    overall = per_set.groupby("rule")[["target reached", "mean share at stop", "oracle share"]]
+    print(overall.mean().round(3).to_string())
+    if (out / "latency.csv").exists():
+        print("\n## Model update + re-rank\n")
+        print(pd.read_csv(out / "latency.csv").to_string(index=False))
+    print("\nmedian update (ms) per set:",
+          rank.groupby("set")["update_ms_median"].median().round(1).to_dict())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--part", choices=("ours", "asreview", "latency"))
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--out", type=Path, default=Path("bench-screening"))
     ap.add_argument("--seeds", default="1,2,3")
-    ap.add_argument("--sizes", default="10000,100000", help="latency runs ('' to skip)")
-    ap.add_argument("--skip-sets", action="store_true")
+    ap.add_argument("--models", default="svm")
+    ap.add_argument("--keywords", default="1,0", help="1 = with keywords, 0 = without")
+    ap.add_argument("--rules", default=",".join(RULES), help="stopping rules to measure")
+    ap.add_argument("--csv", default="ours.csv", help="file name of this part's table")
+    ap.add_argument("--asreview", default="/work/peers/asreview/bin/asreview")
+    ap.add_argument("--sizes", default="10000,100000")
     args = ap.parse_args()
-    if not args.skip_sets:
-        res = run_sets([int(s) for s in args.seeds.split(",")])
-        g = res.groupby("set").mean(numeric_only=True)
-        peer = [ASREVIEW[s] for s in g.index]
-        table = pd.DataFrame({
-            "n": g["n"].astype(int), "relevant": g["relevant"].astype(int),
-            "WSS@95": g["wss95"].round(3), "ASReview WSS@95": [p[0] for p in peer],
-            "Recall@10%": g["recall10"].round(3), "ASReview R@10%": [p[1] for p in peer],
-            "ATD": g["atd"].round(3), "ASReview ATD": [p[2] for p in peer],
-            "stopped at (share)": g["stop_at"].round(3),
-            "recall at stop": g["stop_recall"].round(3),
-            "update (ms)": g["update_ms"].round(1),
-        })
-        print(table.to_string())
-        print(f"\nmean WSS@95 {g['wss95'].mean():.3f} (ASReview "
-              f"{np.mean([p[0] for p in ASREVIEW.values()]):.3f}); mean Recall@10% "
-              f"{g['recall10'].mean():.3f} (ASReview "
-              f"{np.mean([p[1] for p in ASREVIEW.values()]):.3f})")
-        met = (res["stop_recall"] >= 0.95).mean()
-        print(f"stopping rule met the 95% recall target in {met:.0%} of {len(res)} runs")
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if sizes:
-        print(latency(sizes).to_string(index=False))
+    args.out.mkdir(parents=True, exist_ok=True)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    sets = sorted(DATA.glob("*.csv"))
+    if args.part == "ours":
+        rows = []
+        for model in args.models.split(","):
+            for kw in (bool(int(k)) for k in args.keywords.split(",")):
+                for path in sets:
+                    for seed in seeds:
+                        rows += _ours(path, seed, kw, model, tuple(args.rules.split(",")))
+                        print(f"ours {model} kw={kw} {path.stem} {seed}", flush=True)
+                        pd.DataFrame(rows).to_csv(args.out / args.csv, index=False)
+    elif args.part == "asreview":
+        rows = []
+        for path in sets:
+            for seed in seeds:
+                rows.append(_asreview(args.asreview, path, seed))
+                print(f"asreview {path.stem} {seed}", flush=True)
+                pd.DataFrame(rows).to_csv(args.out / "asreview.csv", index=False)
+    elif args.part == "latency":
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        frames = [latency(sizes, m) for m in args.models.split(",")]
+        pd.concat(frames).to_csv(args.out / "latency.csv", index=False)
+    if args.report:
+        report(args.out)
 
 
 if __name__ == "__main__":

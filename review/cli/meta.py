@@ -263,7 +263,7 @@ def _print_summary(analysis: OutcomeAnalysis, title: str) -> None:
 
 def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: str,
                            options: dict[str, Any], time_point: str | None,
-                           result: str = "first") -> OutcomeAnalysis:
+                           result: str = "all") -> OutcomeAnalysis:
     """One outcome's per-study effects from the review's final extractions, pooled."""
     unsupported = [flag for flag, on in (("--method MH/PETO", method in ("MH", "PETO")),
                                          ("--cluster", options.get("cluster")),
@@ -350,7 +350,7 @@ def meta(
         "outcome was extracted at several).")] = None,
     result: Annotated[str, typer.Option(
         "--result", help="With --outcome: which result a study with several at the time "
-        "point gives: first (as extracted) or largest_n.")] = "first",
+        "point gives: all (three-level model), first (as extracted) or largest_n.")] = "all",
     db: DbOption = None,
 ) -> None:
     """Meta-analysis of a spreadsheet of per-study outcome data or effect sizes, or of an

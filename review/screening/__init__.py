@@ -14,7 +14,11 @@ from review.exports import export_lazily
 __all__ = export_lazily(__name__, {
     "Ranker": "review.screening.active",
     "RankingError": "review.screening.active",
-    "query_order": "review.screening.active",
+    "available_models": "review.screening.components",
+    "get_model": "review.screening.components",
+    "get_rule": "review.screening.rules",
+    "recall_estimate": "review.screening.stopping",
+    "stopping_advice": "review.screening.stopping",
     "simulate": "review.screening.simulate",
     "Simulation": "review.screening.simulate",
     "load_dataset": "review.screening.simulate",

@@ -42,7 +42,7 @@ class Ranker:
 
     ``model`` names a registered model (:mod:`review.screening.components`):
     its classifier and balancing are used here, its features by
-    :meth:`from_records`, its query strategy by :func:`query_order`.
+    :meth:`from_records`, its query strategy by :func:`review.screening.simulate.simulate`.
     """
 
     features: FeatureMatrix

@@ -26,10 +26,11 @@ import numpy as np
 from review.screening.stopping import (
     DEFAULT_CONFIDENCE,
     DEFAULT_TARGET,
-    counting_estimate,
+    counting_evidence,
+    hypergeometric_p_value,
     knee_slope_ratio,
     knee_threshold,
-    sample_estimate,
+    sample_level,
 )
 
 
@@ -104,9 +105,8 @@ class CountingRule(StoppingRule):
         if progress.found == 0 or progress.screened < self._next_check:
             return False
         self._next_check = progress.screened + max(1, progress.screened // 100)
-        est = counting_estimate(progress.labels, progress.n_total, target=self.target,
-                                confidence=self.confidence)
-        return est.stop
+        p = counting_evidence(progress.labels, progress.n_total, self.target)[3]
+        return p < 1.0 - self.confidence
 
 
 class SampleRule(StoppingRule):
@@ -117,12 +117,16 @@ class SampleRule(StoppingRule):
                    "(Callaghan & Müller-Hansen 2020; distribution-free)")
     guaranteed = True
 
+    def __init__(self, *args: float, **kw: float) -> None:
+        super().__init__(*args, **kw)
+        self._next_check = 1
+
     def wants_sample(self, progress: Progress) -> bool:
-        if progress.sample is not None or progress.found == 0:
+        if (progress.sample is not None or progress.found == 0
+                or progress.screened < self._next_check):
             return False
-        est = counting_estimate(progress.labels, progress.n_total, target=self.target,
-                                confidence=self.confidence)
-        return est.recall is not None and est.recall >= self.target
+        self._next_check = progress.screened + max(1, progress.screened // 100)
+        return counting_evidence(progress.labels, progress.n_total, self.target)[2] >= self.target
 
     def wants_random(self, progress: Progress) -> bool:
         s = progress.sample
@@ -134,11 +138,9 @@ class SampleRule(StoppingRule):
         s = progress.sample
         if s is None:
             return False
-        est = sample_estimate(
-            urn_size=int(s.urn.size), sample_labels=s.labels, relevant_before=s.relevant_before,
-            relevant_seen=progress.found, n_total=progress.n_total,
-            n_screened=progress.screened, target=self.target, confidence=self.confidence)
-        return est.stop
+        p = hypergeometric_p_value(int(s.urn.size), s.drawn, int(sum(s.labels)),
+                                   s.relevant_before, self.target, relevant_seen=progress.found)
+        return p < sample_level(int(sum(s.labels)), self.confidence)
 
 
 class KneeRule(StoppingRule):

@@ -15,8 +15,15 @@ urn was formed, H0 holds exactly when the urn held
 ``K ≥ K_tar = floor(seen/τ − r_before) + 1`` relevant records, and under H0
 the chance of ``k`` or fewer relevant in the sample is at most the
 hypergeometric ``P(X ≤ k; N, K_tar, n)`` — the p-value. Stop when it falls
-below ``α = 1 − confidence``. Inverting the same test gives the one-sided
-lower bound on recall shown to reviewers. This promise holds for *any*
+below the level spent on ``k``: ``α_k = α / ((k + 1)(k + 2))`` with
+``α = 1 − confidence``. The test is re-applied after every draw; for a fixed
+``k`` the p-value only falls as draws go on, so the first look at which level
+``k`` can reject is fixed in advance and the chance of a false stop at that
+level is below ``α_k``; the levels sum to ``α``, so the promise holds however
+often the test is looked at (a single level ``α`` for every ``k`` stops below
+the target in about 5.1% of simulated urns: ``tests/screening``). Inverting
+the test at one look gives the one-sided lower bound on recall shown to
+reviewers. This promise holds for *any*
 ranking; its price is that ruling out a couple of hidden relevant records in
 a large urn needs most of the urn (with ``K_tar = 2``, about 78% of it).
 
@@ -71,6 +78,12 @@ def k_target(relevant_before: int, relevant_seen: int, target: float) -> int:
     return math.floor(relevant_seen / target - relevant_before + 1e-12) + 1
 
 
+def sample_level(relevant_in_sample: int, confidence: float = DEFAULT_CONFIDENCE) -> float:
+    """The share of ``α`` spent on samples with ``k`` relevant records: ``α / ((k+1)(k+2))``."""
+    k = relevant_in_sample
+    return (1.0 - confidence) / ((k + 1) * (k + 2))
+
+
 def _check_sample(urn_size: int, drawn: int, relevant_in_sample: int) -> None:
     if urn_size < 0 or drawn < 0 or relevant_in_sample < 0:
         raise ValueError("urn size, draws and relevant records cannot be negative")
@@ -122,11 +135,11 @@ def draws_to_stop(urn_size: int, drawn: int, relevant_in_sample: int, relevant_b
     None when even drawing the whole urn would not do (it then says stop by
     itself: the urn is empty). What the app tells the reviewer to screen next.
     """
-    alpha = 1.0 - confidence
+    level = sample_level(relevant_in_sample, confidence)
 
     def says_stop(extra: int) -> bool:
         return hypergeometric_p_value(urn_size, drawn + extra, relevant_in_sample,
-                                      relevant_before, target, relevant_seen) < alpha
+                                      relevant_before, target, relevant_seen) < level
 
     lo, hi = 0, urn_size - drawn
     if not says_stop(hi):
@@ -291,28 +304,35 @@ class RecallEstimate:
 
 
 def stopping_advice(est: RecallEstimate) -> str:
-    """What the reviewer should do next: stop, keep ranking, or screen N random records."""
+    """The reviewer's view in words: the estimate, its lower bound, and what to do next.
+
+    Pure, so the app, the CLI and the tests show the same sentence; the next
+    step is concrete ("screen these 40 randomly drawn records") wherever the
+    random-sample test can say how many draws would settle it.
+    """
     target, conf = f"{est.target:.0%}", f"{est.confidence:.0%}"
     if est.method == "complete":
         return "Every record is screened: recall is 100%."
-    if est.method == "none":
+    if est.method == "none" or est.recall is None and est.recall_low is None:
         return ("Keep screening in ranked order: no relevant record found yet, so recall "
                 "cannot be estimated.")
-    low = "" if est.recall_low is None else f" (lower bound {est.recall_low:.0%})"
-    if est.stop and est.guaranteed:
-        return (f"Stop: the random sample shows recall of at least {target} with {conf} "
-                f"confidence{low}.")
-    sample = ""
+    point = "not yet known" if est.recall is None else f"{est.recall:.0%}"
+    basis = ("from a random sample" if est.guaranteed
+             else "from the ranked order (a model, not a random sample)")
+    head = (f"Estimated recall {point}, at least {est.recall_low:.0%} with {conf} confidence, "
+            f"{basis}; target {target}.")
+    draws = ""
     if est.draws_needed is not None:
-        sample = (f" screen these {est.draws_needed} randomly drawn records; if none is "
-                  f"relevant, recall of at least {target} is shown with {conf} confidence.")
+        draws = (f"screen these {est.draws_needed} randomly drawn records: if none is relevant, "
+                 f"recall of at least {target} is shown with {conf} confidence.")
+    if est.stop and est.guaranteed:
+        return f"{head} Stop: the random sample shows the target is reached."
     if est.guaranteed:
-        return f"Continue random sampling: {target} recall is not yet shown{low}. Next:{sample}"
+        return f"{head} Next: continue random sampling; {draws or 'draw further records.'}"
     if est.stop:
-        return (f"The ranked order suggests {target} recall is reached{low}; this rests on a "
-                "model of the ranking. To confirm it with a guarantee, start random sampling "
-                f"(Team page) and{sample or ' screen randomly drawn records.'}")
-    return f"Continue screening in ranked order: {target} recall not yet reached{low}."
+        return (f"{head} The target looks reached. To confirm it with a guarantee, start random "
+                f"sampling (Team page) and {draws or 'screen randomly drawn records.'}")
+    return f"{head} Next: continue screening in ranked order."
 
 
 def _recall(seen: int, total: float) -> float:
@@ -342,11 +362,27 @@ def sample_estimate(*, urn_size: int, sample_labels: Sequence[int] | np.ndarray,
         recall=None if total_hat is None else _recall(relevant_seen, total_hat),
         recall_low=_recall(relevant_seen, relevant_before + max(k_max, k + outside)),
         recall_high=_recall(relevant_seen, relevant_before + max(k_min, k + outside)),
-        estimated_relevant_total=total_hat, p_value=p, stop=p < alpha, sample_size=drawn,
+        estimated_relevant_total=total_hat, p_value=p,
+        stop=drawn > 0 and p < sample_level(k, confidence), sample_size=drawn,
         sample_relevant=k,
         draws_needed=draws_to_stop(urn_size, drawn, k, relevant_before, relevant_seen, target,
                                    confidence),
     )
+
+
+def counting_evidence(labels_in_order: Sequence[int] | np.ndarray, n_total: int,
+                      target: float = DEFAULT_TARGET) -> tuple[float, float, float, float]:
+    """(log μ, its standard error, point recall, p-value of "recall < target") of the ranked order.
+
+    The cheap core of :func:`counting_estimate`, which the stopping rules call
+    as screening goes on.
+    """
+    y = np.asarray(labels_in_order, dtype=int)
+    seen, s = int(y.sum()), int(y.size)
+    log_mu, se = remaining_log_mean(fit_rate(y, n_total), s, n_total)
+    mu = 0.0 if log_mu == -math.inf else math.exp(log_mu)
+    recall = _recall(seen, seen + min(mu, n_total - s))
+    return log_mu, se, recall, predictive_tail(log_mu, se, k_target(seen, seen, target))
 
 
 def counting_estimate(labels_in_order: Sequence[int] | np.ndarray, n_total: int, *,
@@ -355,11 +391,7 @@ def counting_estimate(labels_in_order: Sequence[int] | np.ndarray, n_total: int,
     """The counting-process estimate from the labels in screening order (model-based)."""
     y = np.asarray(labels_in_order, dtype=int)
     seen, s = int(y.sum()), int(y.size)
-    fit = fit_rate(y, n_total)
-    log_mu, se = remaining_log_mean(fit, s, n_total)
-    mu = 0.0 if log_mu == -math.inf else math.exp(log_mu)
-    k_tar = k_target(seen, seen, target)
-    p = predictive_tail(log_mu, se, k_tar)
+    log_mu, se, recall, p = counting_evidence(y, n_total, target)
     # lower bound: recall if the hidden count is at its (confidence) predictive quantile
     hidden_hi = 0
     while predictive_tail(log_mu, se, hidden_hi + 1) >= 1.0 - confidence and hidden_hi < n_total:
@@ -368,9 +400,8 @@ def counting_estimate(labels_in_order: Sequence[int] | np.ndarray, n_total: int,
     return RecallEstimate(
         n_total=n_total, n_screened=s, relevant_found=seen, method="counting process",
         guaranteed=False, target=target, confidence=confidence,
-        recall=_recall(seen, seen + min(mu, unscreened)),
-        recall_low=_recall(seen, seen + min(hidden_hi, unscreened)),
-        recall_high=1.0, estimated_relevant_total=seen + min(mu, unscreened), p_value=p,
+        recall=recall, recall_low=_recall(seen, seen + min(hidden_hi, unscreened)),
+        recall_high=1.0, estimated_relevant_total=seen / recall if recall else None, p_value=p,
         stop=p < 1.0 - confidence,
         draws_needed=draws_to_stop(unscreened, 0, 0, seen, seen, target, confidence),
     )

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from review.screening.active import Ranker, RankingError
+from review.screening.components import get_model
 from review.stages import Stage, current_decisions
 from review.store import Store, repo
 from review.store.models import Ranking, RankingRun
@@ -29,13 +30,14 @@ _cache: dict[str, tuple[tuple, Ranker]] = {}
 _lock = threading.Lock()
 
 
-def _ranker_for(store: Store, records) -> Ranker:
-    key = (len(records), int(records["record_id"].max()), int(records["record_id"].sum()))
+def _ranker_for(store: Store, records, model: str | None = None) -> Ranker:
+    key = (len(records), int(records["record_id"].max()), int(records["record_id"].sum()),
+           model)
     with _lock:
         hit = _cache.get(store.url)
         if hit is not None and hit[0] == key:
             return hit[1]
-    ranker = Ranker.from_records(records)
+    ranker = Ranker.from_records(records, model=model)
     with _lock:
         _cache[store.url] = (key, ranker)
     return ranker
@@ -64,8 +66,14 @@ def rank_store(store: Store) -> dict[str, Any]:
     canonical = set(records["record_id"].astype(int))
     labels = current_labels(store, canonical)
     n_rel = sum(labels.values())
-    model = "linear SVM on TF-IDF word and character n-grams"
-    sampling_start = repo.get_settings(store).get("sampling_start")
+    settings = repo.get_settings(store)
+    # the lead's choice among review.screening.components.available_models()
+    try:
+        spec = get_model(settings.get("ranking_model"))
+    except KeyError:  # a model this version does not have: rank with the default
+        spec = get_model(None)
+    model = spec.description
+    sampling_start = settings.get("sampling_start")
     if sampling_start is not None:
         # The stopping rule's random-sampling phase: the rest is screened in an order that is
         # uniformly random and fixed for the review (seeded by where sampling began), so every
@@ -80,7 +88,7 @@ def rank_store(store: Store) -> dict[str, Any]:
         ranking = None
     try:
         if ranking is None:
-            ranking = _ranker_for(store, records).rank(labels)
+            ranking = _ranker_for(store, records, spec.name).rank(labels)
     except RankingError:
         # Before the first include and exclude: keep import order (nothing to learn from yet).
         model = "import order (needs one include and one exclude)"

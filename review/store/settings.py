@@ -11,6 +11,7 @@ of the table; the app, the CLI and the report all go through it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -49,6 +50,8 @@ class Settings:
     extraction_forms_dir: str | None = None
     #: Records screened when the lead started random sampling (the stopping rule's guarantee).
     sampling_start: int | None = None
+    #: The ranking model the lead chose (a name from review.screening.components; None: default).
+    ranking_model: str | None = None
     #: How long a sign-in lasts.
     session_hours: float = 12.0
     #: Minutes a record handed to a reviewer stays theirs undecided (then it goes back).
@@ -122,6 +125,12 @@ def check(key: str, value: Any) -> Any:
         return tuple(_int(key, v, 1) for v in value)
     if key == "sampling_start":
         return None if value is None else _int(key, value, 0)
+    if key == "ranking_model":
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", value):
+            raise SettingsError(f"setting {key}: {value!r} is not a model name")
+        return value
     if key == "extraction_forms_dir":
         if value is None or (isinstance(value, str) and not value.strip()):
             return None

@@ -5,8 +5,16 @@ Why: SQLite has one writer at a time. An import that parsed and inserted a
 the whole parse, and reviewers' decisions failed with "database is locked".
 Here the file is parsed, validated and serialised into a private scratch
 database (no lock on the review at all); the review is then written in one
-short transaction, ``INSERT INTO record ... SELECT ... FROM stage``, which SQLite
-runs without a round trip per row. The whole file still lands or nothing does.
+transaction, ``INSERT INTO record ... SELECT ... FROM stage``, which SQLite runs
+without a round trip per row. The whole file still lands or nothing does.
+
+What this does not fix: that last transaction still writes every record, so
+it holds the lock for as long as the disk takes to write them (measured on a
+shared machine: 10-20 s per 100,000 records of ~5 KB each when the disk was
+quiet, far longer under load; see ``benchmarks/decision_wait.py``). Decisions
+wait and are retried (:func:`review.store.db.retry_busy`) rather than fail.
+Short transactions with all-or-nothing visibility would need every reader of
+``record`` to hide unfinished imports, which is a change across stages.
 """
 
 from __future__ import annotations
@@ -53,11 +61,15 @@ class RecordStage:
         self.count += len(rows)
 
     def copy_into(self, conn: Connection, source_id: int) -> int:
-        """Copy every staged row into the review's ``record`` table, in ``conn``'s transaction."""
+        """Copy every staged row into the review's ``record`` table, in ``conn``'s transaction.
+
+        Rows were staged in file order, so rowid order is file order (ordering by
+        ``position``, which has no index, made SQLite sort the whole stage).
+        """
         cols = ", ".join(f'"{c.name}"' for c in STAGED)
         return conn.exec_driver_sql(
             f"INSERT INTO main.record (source_id, {cols}) "
-            f"SELECT ?, {cols} FROM stage.record_stage ORDER BY position", (source_id,)).rowcount
+            f"SELECT ?, {cols} FROM stage.record_stage ORDER BY rowid", (source_id,)).rowcount
 
     def close(self) -> None:
         self.engine.dispose()

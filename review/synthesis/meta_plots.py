@@ -18,9 +18,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import blended_transform_factory
 from scipy import stats
 
 from review.synthesis.effects import RATIO_MEASURES
@@ -38,9 +40,14 @@ from review.synthesis.plot_labels import fit_labels
 FORMATS: tuple[str, ...] = ("png", "svg")
 #: Print resolution of the PNGs (journals ask for 300 dpi).
 PNG_DPI = 300
-#: Agg cannot draw an image taller or wider than 2^16 pixels: very tall forest plots
-#: (thousands of studies) get the highest resolution that fits.
+#: Agg cannot draw an image taller or wider than 2^16 pixels, and a 300 dpi PNG of an
+#: 800-study forest plot would hold 200 million pixels (17 s of CPU): very tall figures
+#: get the highest resolution within these limits; their SVG keeps full quality.
 _MAX_PIXELS = 65_000
+_MAX_AREA = 20e6
+#: Above this many studies the forest plot is compact: no per-study text (it is in
+#: studies.csv), each study a thin row, so the figure stays readable and cheap to draw.
+FOREST_TEXT_ROWS = 200
 _STUDY_COLOUR = "#1f4e79"
 _POOLED_COLOUR = "#c0392b"
 _PI_COLOUR = "#7f8c8d"
@@ -65,14 +72,17 @@ def save_figure(
         base = base.with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
     w, h = fig.get_size_inches()
-    dpi = int(min(dpi, _MAX_PIXELS / max(w, h, 1e-9)))
+    dpi = int(min(dpi, _MAX_PIXELS / max(w, h, 1e-9), math.sqrt(_MAX_AREA / max(w * h, 1e-9))))
     paths = []
     with matplotlib.rc_context(_RC):
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
+            extra = {}
+            if fmt == "png" and w * h * dpi * dpi > 4e6:
+                extra["pil_kwargs"] = {"compress_level": 1}  # zlib dominates big PNGs
             fig.savefig(
                 path, format=fmt, dpi=dpi, bbox_inches="tight" if tight else None,
-                facecolor="white",
+                facecolor="white", **extra,
             )
             paths.append(path)
     return paths
@@ -271,11 +281,23 @@ def forest_plot(
     if dups:
         rows.add("note", label="\u2020 label used on more than one row: "
                  + ", ".join(fit_labels(dups)[0]))
+    compact = overall.k > FOREST_TEXT_ROWS and not isinstance(result, SubgroupResult)
+    if compact:
+        rows.add("note", label=f"{overall.k} studies: each is drawn as its estimate and CI; "
+                 "their labels, weights and CIs are in studies.csv.")
     for note in [*overall.notes, *label_notes]:
         for line in textwrap.wrap(note, 150):
             rows.add("note", label=line)
 
-    n = len(rows.items)
+    # row heights in row units: in a compact plot a study takes a sliver, so thousands of
+    # studies fit a page and cost no text to draw
+    unit = min(1.0, FOREST_TEXT_ROWS / 4 / overall.k) if compact else 1.0
+    heights = [unit if it["kind"] == "study" else 1.0 for it in rows.items]
+    ys, start = [], 0.0
+    for h in heights:
+        ys.append(-(start + h / 2 - 0.5))
+        start += h
+    n = start
     row_h = 0.28
     fig_h = 1.3 + row_h * (n + 1)
     label_w = max([0.055 * len(it["label"]) for it in rows.items if it["kind"] == "study"]
@@ -291,7 +313,6 @@ def forest_plot(
     ax = fig.add_axes((ax_left / fig_w, bottom_pad, (plot_w - 0.3) / fig_w,
                        1 - top_pad - bottom_pad))
     ax.set_ylim(-n + 0.4, 1.0)
-    ys = [-i for i in range(n)]
 
     lo_all, hi_all = _axis_range(rows.items)
     if ratio:
@@ -302,7 +323,7 @@ def forest_plot(
     x_lo, x_hi = ax.get_xlim()
     null = 1.0 if ratio else 0.0
     last = max(i for i, it in enumerate(rows.items) if it["kind"] not in ("note", "gap"))
-    span = [-last - 0.5, 0.6]
+    span = [ys[last] - 0.5, 0.6]
     if x_lo <= null <= x_hi:
         ax.plot([null, null], span, color="black", lw=0.8)
     ax.plot(
@@ -316,11 +337,13 @@ def forest_plot(
     weight_x = (ax_left + plot_w - 0.1 + weight_w) / fig_w
     ci_x = (fig_w - 0.15) / fig_w
 
+    text_at = blended_transform_factory(fig.transFigure, ax.transData)
+
     def fig_text(x: float, y: float, s: str, **kw) -> None:
-        # x in figure fraction, y in data coordinates
+        # x in figure fraction, y in data coordinates (plain text: far cheaper to draw
+        # than annotations when a forest plot has thousands of rows)
         kw.setdefault("fontsize", 9)
-        ax.annotate(s, xy=(x, y), xycoords=("figure fraction", "data"), va="center",
-                    annotation_clip=False, **kw)
+        ax.text(x, y, s, transform=text_at, va="center", clip_on=False, **kw)
 
     header_y = 0.9
     fig_text(label_x, header_y, "Study", fontweight="bold")
@@ -348,11 +371,21 @@ def forest_plot(
                                         "lw": 1.0, "shrinkA": 0, "shrinkB": 0},
                             annotation_clip=False)
 
+    segments: list[list[tuple[float, float]]] = []
+    points: list[tuple[float, float, float]] = []
     for it, y in zip(rows.items, ys, strict=True):
         kind = it["kind"]
         if kind == "header":
             fig_text(label_x, y, it["label"], fontweight="bold", style="italic")
         elif kind == "study":
+            if compact:  # drawn below as one line collection and one scatter
+                if math.isfinite(it["est"]):
+                    lo, hi = max(f(it["lo"]), x_lo), min(f(it["hi"]), x_hi)
+                    segments.append([(lo, y), (hi, y)])
+                    points.append((f(it["est"]), y,
+                                   (1 + 3 * math.sqrt(max(it["weight"], 0) / max_w)) ** 2
+                                   if max_w else 2.0))
+                continue
             fig_text(label_x + 0.01, y, str(it["label"]))
             for x, cell in zip(arm_x, it["arms"], strict=False):
                 fig_text(x, y, cell, ha="right", fontsize=8)
@@ -391,6 +424,11 @@ def forest_plot(
         elif kind == "note":
             fig_text(label_x, y, it["label"], fontsize=8, color="#444444")
 
+    if segments:
+        ax.add_collection(LineCollection(segments, colors=_STUDY_COLOUR, linewidths=0.4))
+        px, py, ps = zip(*points, strict=True)
+        ax.scatter(px, py, s=ps, marker="s", color=_STUDY_COLOUR, linewidths=0, zorder=3)
+        ax.set_xlim(x_lo, x_hi)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)

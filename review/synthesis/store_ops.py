@@ -33,6 +33,7 @@ from review.extraction import Codebook
 from review.synthesis import mechanisms as mech
 from review.synthesis import plots
 from review.synthesis.effects import RATIO_MEASURES, EffectSizeError, compute_effects
+from review.synthesis.grade import GradeError
 from review.synthesis.mechanisms import OUTCOME_FORM
 from review.synthesis.meta import (
     MetaAnalysisError,
@@ -103,7 +104,8 @@ def _whole_sample(results: pd.DataFrame, outcome: str, time_point: str | None) -
 
 
 #: Which result a study contributes when it reports several usable ones at the time point.
-RESULT_CHOICES = {"first": "the first result extracted",
+RESULT_CHOICES = {"all": "every result (three-level model)",
+                  "first": "the first result extracted",
                   "largest_n": "the result with the largest sample"}
 
 
@@ -134,19 +136,23 @@ def _describe(r: Mapping[str, Any]) -> str:
 
 def study_effects(results: pd.DataFrame, outcome: str, measure: str,
                   time_point: str | None = None, level: float = 0.95,
-                  result: str = "first") -> tuple[pd.DataFrame, list[str]]:
+                  result: str = "all", all_results: bool = False
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """One effect per study (yi, vi on the analysis scale) for ``outcome`` and ``measure``.
 
     The choice is explicit: where ``outcome`` was extracted at more than one time
     point, ``time_point`` must name one (results at two time points of one study
     are not independent, and pooling a 12-month follow-up with post-intervention
     results answers no question); where a study gives several whole-sample results
-    at that time point, ``result`` picks one (:data:`RESULT_CHOICES`). Every result
-    of the outcome that is not pooled is named in the notes, with why.
+    at that time point, ``result`` says which (:data:`RESULT_CHOICES`; ``all``, or
+    ``all_results``, keeps every one, several rows per study, for the three-level
+    model). Every result of the outcome that is not pooled is named in the notes, with why.
 
     Returns the frame (study_id, study, yi, vi, n, source, measure_text, time_point,
     flipped; ``attrs["direction_of_benefit"]`` says which way they read) and notes.
     """
+    if all_results:
+        result = "all"
     if measure not in POOLABLE:
         raise SynthesisInputError(f"pool as one of {', '.join(POOLABLE)}, not {measure!r}")
     if result not in RESULT_CHOICES:
@@ -169,7 +175,10 @@ def study_effects(results: pd.DataFrame, outcome: str, measure: str,
         raise SynthesisInputError(f"no study reports {outcome!r} in a form that gives {measure}")
     chosen: dict[Any, dict[str, Any]] = {}
     for sid, rows in usable.items():
-        chosen[sid] = rows[0] if result == "first" else max(rows, key=_size)
+        if result == "all":
+            chosen.update({(sid, r["_i"]): r for r in rows})
+        else:
+            chosen[sid] = rows[0] if result == "first" else max(rows, key=_size)
     left_out = []
     for r in results[results["outcome"] == outcome].to_dict("records"):
         if any(r["_i"] == c["_i"] for c in chosen.values()):
@@ -264,6 +273,16 @@ def analyse(effects: pd.DataFrame, measure: str, method: str = "REML", hksj: boo
     notes = list(notes or [])
     studies = list(effects["study"])
     yi, vi = effects["yi"].to_numpy(float), effects["vi"].to_numpy(float)
+    ids = effects["study_id"] if "study_id" in effects.columns else effects["study"]
+    n_clusters = ids.nunique()
+    if 2 <= n_clusters < len(effects) and len(effects) >= 3:
+        # several results of one study are not independent: three-level model (results in
+        # studies) with CR2 errors, instead of keeping one result per study
+        from review.synthesis.meta_multilevel import three_level
+
+        result = three_level(yi, vi, ids.tolist(), studies=studies, measure=measure,
+                             level=level, robust=True, notes=notes)
+        return OutcomeAnalysis(effects=effects, result=result, notes=result.notes)
     result = meta_analyse(yi, vi, method, hksj, measure=measure, studies=studies, level=level,
                           notes=notes)
     sub = None
@@ -457,8 +476,7 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                                        "studies": r.study_table()}
     if a.subgroups is not None:
         s = a.subgroups
-        panel.lines.append(f"Test for subgroup differences: Q = {s.q_between:.2f}, "
-                           f"df {s.df_between}, p = {s.p_between:.3g}")
+        panel.lines.append(f"Test for subgroup differences: {s.between_text}")
         tables["subgroups"] = s.table()
     if a.leave_one_out is not None:
         tables["leave_one_out"] = a.leave_one_out
@@ -475,7 +493,24 @@ def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                                                    favours=favours(effects))),
         f"funnel_{name}": _figure_pair(funnel_plot(r, egger=a.egger))}
     panel.downloads = {f"meta_{name}": _downloads(tables, ("xlsx", "docx"))}
+    try:
+        panel.downloads[f"grade_sof_{name}"] = grade_downloads(a, title or outcome)
+    except GradeError as exc:
+        panel.notes.append(f"GRADE summary of findings not drafted: {exc}")
     return panel
+
+
+def grade_downloads(a: OutcomeAnalysis, outcome: str) -> dict[str, bytes]:
+    """A GRADE summary-of-findings table drafted from the pooled data (DOCX and XLSX):
+    inconsistency, imprecision and publication bias from the numbers, risk of bias and
+    indirectness left at "not serious" and said to be the team's to rate."""
+    from review.synthesis.grade import export_sof_docx, export_sof_xlsx
+    from review.synthesis.grade_data import sof_row_from_data
+
+    row, _ = sof_row_from_data(outcome, a)
+    with tempfile.TemporaryDirectory(prefix="review-grade-") as tmp:
+        return {"docx": export_sof_docx([row], Path(tmp) / "sof.docx").read_bytes(),
+                "xlsx": export_sof_xlsx([row], Path(tmp) / "sof.xlsx").read_bytes()}
 
 
 #: View name → panel function, for pages that pick a view by name.

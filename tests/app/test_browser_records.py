@@ -169,8 +169,11 @@ def test_lead_tools_show_progress_and_release_records(served, browser, tmp_path)
     table = page.locator("[data-testid=stDataFrame]").first
     table.wait_for(timeout=30_000)
     page.get_by_role("button", name="Move records").click()
-    page.get_by_text("Moved 3 of Ana Reviewer's undecided records back to the pool").wait_for(
-        timeout=30_000)
+    try:
+        page.get_by_text("Moved 3 of Ana Reviewer's undecided records back to the pool"
+                         ).wait_for(timeout=60_000)
+    except Exception:
+        raise AssertionError(page.locator("[data-testid=stMain]").inner_text()[:3000]) from None
     with review.store.session() as s:
         left = s.scalars(select(Assignment.record_id).where(
             Assignment.reviewer_id == review.ids["ana"])).all()

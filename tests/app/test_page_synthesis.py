@@ -143,6 +143,8 @@ def test_fixed_effect_pool_of_loneliness_matches_a_hand_calculation(review: dict
     assert set(used["from"]) <= {"means and SDs", "reported SMD"}
     assert len(at.get("image")) == 2  # forest and funnel
     assert {"PNG", "SVG", "XLSX", "DOCX"} <= {b.label for b in at.get("download_button")}
+    # a GRADE summary-of-findings table drafted from the pooled data (issue 18)
+    assert any("grade sof" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
 def test_risk_of_bias_view_draws_both_robvis_figures(review: dict) -> None:

@@ -92,14 +92,3 @@ def test_slow_summaries_are_served_stale_and_refreshed_beside_the_reviewer() -> 
     cache.join("r")
     assert cache.get("r", 4, slow_v4) == "slow v4"
 
-
-def test_the_recall_headline_leads_with_what_is_guaranteed() -> None:
-    """Finding 11 of issue 16: "100%, at least 61%" beside "Continue screening" misleads."""
-    from review.app.pages.screening import recall_headline
-
-    line = recall_headline(1.0, 0.61, 0.95, True, "Continue screening")
-    assert line.startswith("Recall at least **61%** (point estimate 100%)")
-    assert line.index("61%") < line.index("100%") and line.endswith("Continue screening")
-    assert "indicative" in recall_headline(0.9, 0.5, 0.95, False, "Continue screening")
-    assert recall_headline(0.9, None, 0.95, True, "x").startswith("Estimated recall **90%** "
-                                                                  "(no lower bound yet)")

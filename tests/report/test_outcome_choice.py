@@ -40,7 +40,8 @@ def test_several_time_points_need_a_choice(results) -> None:
 
 
 def test_what_is_left_out_is_listed(results) -> None:
-    effects, notes = study_effects(results, "loneliness", "SMD", "post-intervention")
+    effects, notes = study_effects(results, "loneliness", "SMD", "post-intervention",
+                                   result="first")
     assert list(effects["study"]) == ["Okafor 2019", "Lee 2020", "Ruiz 2021"]
     assert list(effects["n"]) == [80, 40, 130]  # the first result extracted per study
     left = next(n for n in notes if n.startswith("Left out"))
@@ -61,8 +62,10 @@ def test_which_result_is_a_choice_too(results) -> None:
 
 def test_one_time_point_needs_no_choice(results) -> None:
     only = results[results["time_point"] == "post-intervention"]
-    effects, _ = study_effects(only, "loneliness", "SMD")
+    effects, _ = study_effects(only, "loneliness", "SMD", result="first")
     assert len(effects) == 3
+    every, _ = study_effects(only, "loneliness", "SMD")  # the default: every result
+    assert len(every) == 4
 
 
 def test_prisma_json_carries_the_awaiting_counts_as_integers(tmp_path) -> None:

@@ -254,3 +254,15 @@ def test_exactly_ten_records_are_listed_without_and_more():
     checks = prisma_counts(as_inputs(review)).checks
     assert checks == ["10 reports assessed have no final full-text decision: records "
                       "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"]
+
+
+def test_a_previous_version_of_the_review_is_read_from_its_settings(store):
+    """Updated reviews: the previous studies and reports come from the review's settings."""
+    from review.report.prisma import counts_from_store
+    from review.store import repo
+
+    repo.set_setting(store, "previous_studies", 3)
+    repo.set_setting(store, "previous_reports", 5)
+    values = counts_from_store(store).values
+    assert (values["previous_studies"], values["previous_reports"]) == (3, 5)
+    assert (values["total_studies"], values["total_reports"]) == (3, 5)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+import json
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from review.cli import app
-from review.screening.active import Ranker, RankingError, query_order
-from review.screening.simulate import DatasetError, load_dataset, stopping_point
+from review.screening.active import Ranker, RankingError
+from review.screening.metrics import wss
+from review.screening.simulate import DatasetError, load_dataset, simulate
 from review.store import repo
 
 RELEVANT = ("Peer mentoring reduced loneliness in adolescents at school",
@@ -55,17 +57,28 @@ def test_ranker_refuses_labels_of_one_kind_only():
 
 def test_simulated_screening_finds_the_relevant_records_first():
     df = _review()
-    y = df["label_included"].to_numpy()
-    order, times = query_order(Ranker.from_records(df), y, [0, 1])
+    sim = simulate(df, seed=1, stopping="knee")
+    y = sim.labels_in_order
     # the irrelevant prior is the only irrelevant record met before the last relevant one
-    assert y[order[: y.sum() + 1]].sum() == y.sum()
-    assert len(times) > 0
+    assert y[: y.sum() + 1].sum() == y.sum()
+    assert len(sim.update_seconds) > 0 and sorted(sim.record_ids) == list(range(1, 31))
 
 
-def test_stopping_rule_stops_only_when_recall_target_is_reached():
-    ranked = np.array([1] * 10 + [0] * 300 + [1] + [0] * 300)  # one late relevant record
-    stop = stopping_point(ranked, seed=3)
-    assert stop.recall >= 10 / 11 and stop.screened > 60  # not at the heuristic alone
+@pytest.mark.parametrize("model", ["svm", "svm-words", "logistic", "nb", "svm-explore"])
+def test_every_registered_model_ranks_relevant_records_ahead(model):
+    df = _review()
+    ranker = Ranker.from_records(df, model=model)
+    top = ranker.rank({1: 1, 2: 0}).head(8)["record_id"]
+    relevant = set(df.loc[df["label_included"] == 1, "record_id"])
+    assert len(set(top) & relevant) >= 6
+
+
+def test_unknown_model_or_rule_is_named_in_the_error(tmp_path):
+    path = tmp_path / "set.csv"
+    _review().to_csv(path, index=False)
+    for flag, name in (("--model", "bert"), ("--stopping", "after-50")):
+        result = CliRunner().invoke(app, ["simulate", str(path), flag, name])
+        assert result.exit_code != 0 and name in result.output
 
 
 HEADER = "record_id,title,abstract,label_included\n"
@@ -92,19 +105,46 @@ def test_all_missing_abstracts_is_said_not_fatal(tmp_path):
     assert any("no record has an abstract" in n for n in notes)
 
 
-def test_simulate_command_writes_the_order_priors_first(tmp_path):
+@pytest.mark.parametrize("stopping", ["counting", "sample", "knee"])
+def test_simulate_command_writes_order_and_summary(tmp_path, stopping):
     path = tmp_path / "set.csv"
-    _review().to_csv(path, index=False)
-    out = tmp_path / "order.csv"
-    result = CliRunner().invoke(app, ["simulate", str(path), "--seed", "2", "--output", str(out),
-                                      "--plot", str(tmp_path / "recall.png")])
+    _review(40).to_csv(path, index=False)
+    out, summary = tmp_path / "order.csv", tmp_path / "summary.json"
+    result = CliRunner().invoke(app, [
+        "simulate", str(path), "--seed", "2", "--prior-included", "1", "--prior-excluded", "1",
+        "--output", str(out), "--summary", str(summary), "--stopping", stopping,
+        "--plot", str(tmp_path / "recall.png")])
     assert result.exit_code == 0, result.output
-    assert "WSS@95" in result.output and "stopping rule stopped after" in result.output
-    order = pd.read_csv(out)["record_id"].tolist()
-    assert sorted(order) == list(range(1, 31))
-    labels = _review().set_index("record_id").loc[order[:2], "label_included"].tolist()
-    assert labels == [1, 0]  # one relevant and one irrelevant prior, first
+    assert "WSS@95" in result.output and "stopping rule stopped" in result.output
+    order = pd.read_csv(out)
+    assert sorted(order["record_id"]) == list(range(1, 81))  # every record, once
+    truth = _review(40).set_index("record_id")["label_included"]
+    assert truth.loc[order["record_id"][:2]].tolist() == [1, 0]  # the priors, first
+    assert (order["label_included"].to_numpy() == truth.loc[order["record_id"]].to_numpy()).all()
+    info = json.loads(summary.read_text())
+    for key in ("stop_position", "target_recall", "wss95", "recall10", "atd",
+                "update_ms_median"):
+        assert key in info
+    assert info["target_recall"] == 0.95
+    y = order["label_included"].to_numpy()
+    assert info["wss95"] == pytest.approx(wss(y, 0.95))
+    assert info["random_draws"] == int(order["random_draw"].sum())
+    if stopping != "sample":
+        assert info["random_draws"] == 0
+    if info["stop_position"] is not None:  # recall at stop is the share found by then
+        assert info["recall_at_stop"] == pytest.approx(y[:info["stop_position"]].sum() / 40)
     assert (tmp_path / "recall.png").stat().st_size > 0
+
+
+def test_sample_rule_draws_records_at_random_and_counts_them_as_screened():
+    # a review whose ranking has an easy half and a hidden half: the sample must be drawn
+    df = _review(60)
+    sim = simulate(df, seed=4, stopping="sample")
+    assert sim.random_draw.sum() > 0
+    assert sim.stop_position is not None
+    # random draws happen before the stop and are part of the screened count
+    assert sim.random_draw[:sim.stop_position].sum() == sim.random_draw.sum()
+    assert sim.recall_at_stop >= 0.95
 
 
 def test_rank_stores_a_ranking_of_unscreened_canonical_records(store):
@@ -167,3 +207,23 @@ def test_random_sampling_phase_hands_out_a_fixed_random_order(sqlite_store):
     assert order(first["run_id"]) == order(second["run_id"])  # the same random sequence
     labels = [int(r % 2 == 1) for r in order(first["run_id"])]  # odd ids are relevant here
     assert labels[:10] != sorted(labels, reverse=True)[:10]  # not the model's relevant-first
+
+
+def test_the_leads_model_choice_is_used_for_the_ranking(sqlite_store):
+    from review.screening import store_rank
+    from review.screening.components import MODELS, available_models
+
+    names = [name for name, _ in available_models()]
+    assert names[0] == "svm" and set(names) == set(MODELS)
+    df = _review(8)
+    repo.add_source(sqlite_store, name="Scopus", kind="database", file_name="s.csv",
+                    file_format="csv", sha256="e" * 64,
+                    records=[{"title": t, "abstract": a} for t, a in
+                             zip(df["title"], df["abstract"], strict=True)])
+    ids = repo.records_frame(sqlite_store)["record_id"].astype(int).tolist()
+    ana = repo.add_reviewer(sqlite_store, "ana", password="x")
+    for rid, label in ((ids[0], "include"), (ids[1], "exclude")):
+        repo.add_decision(sqlite_store, record_id=rid, reviewer_id=ana,
+                          stage="title_abstract", label=label)
+    repo.set_setting(sqlite_store, "ranking_model", "nb")
+    assert store_rank(sqlite_store)["model"] == MODELS["nb"].description

@@ -242,3 +242,18 @@ def test_mh_not_estimable_row_is_said_so(tmp_path):
     assert "No events at all" in res.output and "not estimable" in res.output
     assert "Not estimable" in (tmp_path / "forest.svg").read_text()
     assert math.isfinite(summary(tmp_path)["estimate"])
+
+
+def test_a_forest_plot_of_hundreds_of_studies_is_compact():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    k = 450
+    v = rng.uniform(0.01, 0.2, k)
+    r = meta_analyse(rng.normal(0.2, 0.3, k), v, "DL", studies=[f"S{i}" for i in range(k)])
+    fig = forest_plot(r)
+    texts = _texts(fig)
+    assert "S17" not in texts  # no per-study text: it is in studies.csv
+    assert any("450 studies: each is drawn" in t for t in texts)
+    assert fig.get_size_inches()[1] < 25  # one page, not 130 inches
+    assert len(fig.axes[0].collections[0].get_segments()) == k

@@ -270,6 +270,7 @@ def test_trim_and_fill_matches_metafor(name, method):
     tf = trim_and_fill(meta_analyse(e.yi, e.vi, method))
     case = f"{name}_trimfill_{method}"
     assert tf.k0 == ref(case, "k0")
+    assert tf.se_k0 == pytest.approx(ref(case, "se_k0"), abs=1e-9)
     assert tf.side == ("right" if ref(case, "side_right") else "left")
     for key in ("estimate", "se", "ci_low", "ci_high", "tau2"):
         assert getattr(tf.result, key) == pytest.approx(ref(case, key), abs=TOL), key
@@ -330,3 +331,39 @@ def test_fast_leave_one_out_equals_refitting_on_many_studies(method):
         # the refit path stops REML at a tau^2 step of 1e-10, hence rel 1e-8
         assert fast[key].to_numpy() == pytest.approx(slow[key].to_numpy(), rel=1e-8,
                                                      abs=1e-8), key
+
+
+def test_influence_diagnostics_match_metafor():
+    from review.synthesis.meta import meta_for_outcome
+
+    loo = meta_for_outcome(table("dat_bcg.csv"), "RR").leave_one_out
+    for i in range(len(loo)):
+        got = loo.loc[i, ["rstudent", "cooks_distance", "cov_ratio", "hat"]].tolist()
+        want = [ref("bcg_influence", f"{key}{i + 1}") for key in ("rstudent", "cook", "covr",
+                                                                  "hat")]
+        assert got == pytest.approx(want, abs=1e-6), i
+
+
+def test_exact_permutation_test_against_a_closed_form_count():
+    """Fixed-effect slope test: QM = (Σw(x−x̄)(y−ȳ))² / Σw(x−x̄)², weighted means with
+    w = 1/v; every one of the 6! orderings of x is counted by hand."""
+    import itertools
+
+    from review.synthesis.meta import permutation_test
+
+    y = np.array([0.10, 0.35, -0.05, 0.42, 0.28, 0.60])
+    v = np.array([0.02, 0.05, 0.03, 0.04, 0.02, 0.06])
+    x = np.array([1.0, 2.0, 0.5, 3.0, 2.5, 4.0])
+    w = 1 / v
+
+    def qm(xs: np.ndarray) -> float:
+        xc, yc = xs - np.sum(w * xs) / w.sum(), y - np.sum(w * y) / w.sum()
+        return float(np.sum(w * xc * yc) ** 2 / np.sum(w * xc * xc))
+
+    observed = qm(x)
+    perms = [qm(x[list(p)]) for p in itertools.permutations(range(6))]
+    expected = np.mean(np.array(perms) >= observed - 1e-8 * observed)
+    got = permutation_test(y, v, x.tolist(), "FE", iterations=1000)
+    assert got["exact"] and got["permutations"] == 720
+    assert got["qm"] == pytest.approx(observed, rel=1e-10)
+    assert got["p"] == pytest.approx(expected, abs=1e-12)

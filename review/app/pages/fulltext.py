@@ -64,8 +64,10 @@ def render(ctx: AppContext) -> None:
     else:
         _table(shown, mine, blind)
         titles = dict(zip(shown["report_id"], shown["title"], strict=True))
-        rid = st.selectbox("Report", list(titles), key="ft_report",
-                           format_func=lambda r: f"#{r} · {shorten(titles[r], 90)}")
+        number = dict(zip(shown["report_id"], shown["record_id"], strict=True))
+        # A paper is "record #N" on every page (its record's number), never its report's.
+        rid = st.selectbox("Record", list(titles), key="ft_report",
+                           format_func=lambda r: f"#{number[r]} · {shorten(titles[r], 90)}")
         if rid is not None:
             row = reports.set_index("report_id").loc[rid]
             _report_panel(ctx, int(rid), row, mine.get(int(row["record_id"])), blind, settings,
@@ -116,7 +118,7 @@ def _table(shown: pd.DataFrame, mine: dict[int, dict[str, Any]], blind: bool) ->
         return "" if d is None else d["label"] + (f" ({d['reason']})" if d["reason"] else "")
 
     table = pd.DataFrame({
-        "report": shown["report_id"].astype(int),
+        "record": [f"#{int(r)}" for r in shown["record_id"]],
         "study": shown["study"].fillna(""),
         "retrieval": shown["retrieval"].map(_RETRIEVAL_WORDS).fillna(shown["retrieval"]),
         "my decision": [mine_of(r) for r in shown["record_id"]],
@@ -127,6 +129,11 @@ def _table(shown: pd.DataFrame, mine: dict[int, dict[str, Any]], blind: bool) ->
             "" if pd.isna(st_) else (lab if isinstance(lab, str) else st_)
             for lab, st_ in zip(shown["label"], shown["status"], strict=True)])
     st.dataframe(table, hide_index=True)
+
+
+def _num(row: pd.Series) -> int:
+    """The paper's number on every page: its record's id (not the report's)."""
+    return int(row["record_id"])
 
 
 # --- one report -------------------------------------------------------------------------------
@@ -156,7 +163,8 @@ def _retrieval(ctx: AppContext, rid: int, row: pd.Series) -> None:
     if row["retrieval"] == "not_retrieved":
         st.text(f"Not retrieved: {_text(row['not_retrieved_reason'])}")
         if st.button("Seek again", key=f"ft_seek_{rid}"):
-            _act(lambda: ops.mark_sought(ctx.store, rid, me), f"Report #{rid} is sought again.")
+            _act(lambda: ops.mark_sought(ctx.store, rid, me),
+                 f"Record #{_num(row)} is sought again.")
     elif _text(row["pdf_path"]):
         st.text(f"PDF attached (SHA-256 {str(row['pdf_sha256'])[:12]}…)")
         try:
@@ -179,7 +187,7 @@ def _retrieval(ctx: AppContext, rid: int, row: pd.Series) -> None:
         def attach() -> None:
             stored = ops.attach_pdf(ctx.store, rid, upload.getvalue(), upload.name, me)
             st.session_state[f"ft_up_nonce_{rid}"] = nonce + 1  # empty the uploader
-            st.session_state[_FLASH] = (f"Attached {upload.name} to report #{rid} "
+            st.session_state[_FLASH] = (f"Attached {upload.name} to record #{_num(row)} "
                                         f"({stored.size / 1024:.0f} KB).")
         _act(attach, None)
 
@@ -188,7 +196,7 @@ def _retrieval(ctx: AppContext, rid: int, row: pd.Series) -> None:
                                placeholder="e.g. no library access; author did not reply")
         if st.button("Mark not retrieved", key=f"ft_nr_{rid}"):
             _act(lambda: ops.mark_not_retrieved(ctx.store, rid, reason, me),
-                 f"Report #{rid} marked not retrieved.")
+                 f"Record #{_num(row)} marked not retrieved.")
 
 
 def _decision(ctx: AppContext, rid: int, row: pd.Series, my: dict[str, Any] | None,
@@ -222,12 +230,12 @@ def _decision(ctx: AppContext, rid: int, row: pd.Series, my: dict[str, Any] | No
             ops.decide(store, report_id=rid, reviewer_id=me.reviewer_id, label=label,
                        reason=reason, note=note, actor=me.username, request_id=request_id)
             st.session_state.pop(req_key, None)
-        _act(save, f"Saved: report #{rid} {label}d" + (f" ({reason})." if
+        _act(save, f"Saved: record #{_num(row)} {label}d" + (f" ({reason})." if
                                                        label == "exclude" else "."))
     if my and st.button("Withdraw my decision", key=f"ft_withdraw_{rid}"):
         _act(lambda: ops.withdraw(store, report_id=rid, reviewer_id=me.reviewer_id,
                                   actor=me.username),
-             f"Your decision on report #{rid} was withdrawn.")
+             f"Your decision on record #{_num(row)} was withdrawn.")
 
 
 def _study(ctx: AppContext, rid: int, row: pd.Series, studies: pd.DataFrame) -> None:
@@ -242,13 +250,14 @@ def _study(ctx: AppContext, rid: int, row: pd.Series, studies: pd.DataFrame) -> 
                           format_func=lambda s: "— no study —" if s is None else labels[s])
     if st.button("Move", key=f"ft_move_{rid}", disabled=target == current):
         _act(lambda: ops.assign_to_study(ctx.store, [rid], target, me),
-             f"Report #{rid} moved to {labels.get(target, 'no study') if target else 'no study'}.")
+             f"Record #{_num(row)} moved to "
+             f"{labels.get(target, 'no study') if target else 'no study'}.")
     suggestion = ops.suggest_study_label(row["authors"],
                                          None if pd.isna(row["year"]) else int(row["year"]))
     label = st.text_input("New study label", value=suggestion, key=f"ft_new_study_{rid}")
     if st.button("New study with this report", key=f"ft_create_{rid}"):
         _act(lambda: ops.create_study(ctx.store, label, [rid], me),
-             f"Study “{label}” created with report #{rid}.")
+             f"Study “{label}” created with record #{_num(row)}.")
 
 
 # --- studies ----------------------------------------------------------------------------------
@@ -260,12 +269,17 @@ def _studies_panel(ctx: AppContext, reports: pd.DataFrame, studies: pd.DataFrame
         st.text("No studies yet.")
     else:
         table = studies[["study_id", "study", "reports", "included"]].copy()
-        table["report ids"] = [", ".join(f"#{r}" for r in ids) for ids in studies["report_ids"]]
+        number = dict(zip(reports["report_id"].astype(int), reports["record_id"].astype(int),
+                          strict=True))
+        table["records"] = [", ".join(f"#{number.get(int(r), r)}" for r in ids)
+                            for ids in studies["report_ids"]]
         st.dataframe(table, hide_index=True)
     me = ctx.user.username
     titles = dict(zip(reports["report_id"].astype(int), reports["title"], strict=True))
+    records = dict(zip(reports["report_id"].astype(int), reports["record_id"].astype(int),
+                       strict=True))
     picked = st.multiselect("Reports of one study", list(titles), key="ft_group_reports",
-                            format_func=lambda r: f"#{r} · {shorten(titles[r], 70)}")
+                            format_func=lambda r: f"#{records[r]} · {shorten(titles[r], 70)}")
     label = st.text_input("Study label", key="ft_group_label", placeholder="e.g. Smith 2019")
     if st.button("Group into a new study", key="ft_group", disabled=not picked):
         _act(lambda: ops.create_study(ctx.store, label, picked, me),

@@ -24,7 +24,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening import decisions, queue
 from review.stages import DecisionError, Stage, checked_decision
-from review.store import Store, accounts, repo
+from review.store import Store, StoreBusyError, accounts, repo
 
 TITLE = "Screening"
 ICON = ":material/fact_check:"
@@ -118,9 +118,13 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
         st.session_state[K_FLASH] = ("refused", record_id, str(exc))
         return
     note = (st.session_state.get(f"note_{record_id}") or "").strip() or None
-    repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id, stage=STAGE,
-                      label=label, reason=reason, note=note, request_id=request_id,
-                      actor=me.username)
+    try:  # the store retries a busy SQLite file; past that, say so (nothing was saved)
+        repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id,
+                          stage=STAGE, label=label, reason=reason, note=note,
+                          request_id=request_id, actor=me.username)
+    except StoreBusyError as exc:
+        st.session_state[K_FLASH] = ("busy", record_id, str(exc))
+        return
     st.session_state[K_SERIAL] = st.session_state.get(K_SERIAL, 0) + 1
     claim = queue.next_record(ctx.store, me.reviewer_id, STAGE,
                               per_record=int(ctx.settings.get("reviewers_per_record", 1)),
@@ -165,6 +169,9 @@ def _flash(store: Store) -> None:
         return
     if label == "refused":
         st.error(f"Not saved: {escape_markdown(extra)}. Choose again.")
+        return
+    if label == "busy":
+        st.error(escape_markdown(extra), icon=":material/hourglass_top:")
         return
     title = (decisions.records_brief(store, [record_id]).get(record_id) or {}).get("title")
     what = escape_markdown(shorten(title, 80))
@@ -247,23 +254,10 @@ def _team_progress(ctx: AppContext) -> None:
             st.caption("Estimated recall: being computed in the background; it appears here "
                        "in a few seconds.")
         elif est.recall is None:
-            st.caption(f"Estimated recall: not yet known — {escape_markdown(est.advice)}")
-        else:
-            text = recall_headline(est.recall, est.recall_low, target, est.guaranteed,
-                                   est.advice)
-            (st.success if est.stop else st.info)(text, icon=":material/query_stats:")
-
-
-def recall_headline(recall: float, low: float | None, target: float, guaranteed: bool,
-                    advice: str) -> str:
-    """The recall line, leading with what is guaranteed (the lower bound), then the point
-    estimate: "100%, at least 61%" beside "Continue screening" read as done when it is not."""
-    basis = "" if guaranteed else " (indicative: ranked order, not a random sample)"
-    if low is not None:
-        head = f"Recall at least **{low:.0%}** (point estimate {recall:.0%})"
-    else:
-        head = f"Estimated recall **{recall:.0%}** (no lower bound yet)"
-    return f"{head}; target {target:.0%}{basis}. {escape_markdown(advice)}"
+            st.caption(escape_markdown(est.advice))
+        else:  # the estimate, its lower bound and the next step: review.screening.stopping
+            (st.success if est.stop else st.info)(escape_markdown(est.advice),
+                                                  icon=":material/query_stats:")
 
 
 def _record_card(ctx: AppContext, record: dict[str, Any]) -> None:
