@@ -307,4 +307,7 @@ def check_review(store: Store, files_dir: Path | None = None) -> list[Problem]:
     except Exception as exc:  # the point is to report it, whatever it is
         problems.append(Problem("prisma", f"PRISMA counts do not compute: "
                                 f"{type(exc).__name__}: {exc}"))
-    return problems
+        return problems
+    from review.report.consistency import view_problems  # the views agree with each other
+
+    return problems + [Problem(p.check, p.message, p.rows) for p in view_problems(store)]

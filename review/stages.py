@@ -99,3 +99,64 @@ def stage_outcomes(
     out["record_id"] = out["record_id"].astype(int)
     out["n_reviewers"] = out["n_reviewers"].astype(int)
     return out.astype({"label": object, "reason": object, "status": object})
+
+
+class DecisionError(ValueError):
+    """A submitted label or reason that the page did not offer (a forged or stale value)."""
+
+
+def checked_decision(settings: dict, stage: str, label: str, reason: str | None,
+                     labels: tuple[str, ...] = ("include", "exclude", "maybe")) -> str | None:
+    """The reason to store with ``label``, after checking both against what the page offered.
+
+    Widgets are only the browser's suggestion: a client can send any value for a
+    select box. So the label must be one of ``labels`` and an exclusion's reason one
+    of the review's reasons for ``stage`` (``exclusion_reasons_<stage>``); anything
+    else is refused with :class:`DecisionError` rather than stored. A reason is kept
+    only with *exclude*. Called by every writer of decisions and resolutions.
+    """
+    if label not in labels:
+        raise DecisionError(f"{label!r} is not a decision here (choose {', '.join(labels)})")
+    if label != "exclude" or reason is None:
+        return None
+    offered = [str(r) for r in settings.get(f"exclusion_reasons_{stage}") or []]
+    if reason not in offered:
+        raise DecisionError(f"{reason!r} is not one of the review's exclusion reasons")
+    return reason
+
+
+# --- which reports and studies are included: the one rule every view counts with -------------
+
+def study_key(study_id: object, report_id: object) -> str:
+    """``study:<id>`` for a grouped report, ``report:<id>`` for one that is its own study."""
+    if study_id is not None and not pd.isna(study_id):
+        return f"study:{int(study_id)}"  # type: ignore[arg-type]
+    return f"report:{int(report_id)}"  # type: ignore[arg-type]
+
+
+def counted_mask(reports: pd.DataFrame, ft_label: dict, duplicates, label: str = "include"
+                 ) -> pd.Series:
+    """Reports (rows of ``reports``: record_id, retrieval) that count with this final
+    full-text ``label``: the record is not linked as a duplicate (PRISMA counts clusters),
+    the report was retrieved, and its final full-text label is ``label``."""
+    linked = {int(r) for r in duplicates}
+    rec = reports["record_id"].astype(int)
+    return (~rec.isin(linked) & (reports["retrieval"] != "not_retrieved")
+            & rec.map(lambda r: ft_label.get(int(r)) == label))
+
+
+def included_reports(reports: pd.DataFrame, ft_label: dict, duplicates) -> pd.DataFrame:
+    """The included reports with their ``study_key``: the app's pages, ``review prisma``,
+    ``review tables``, the synthesis and ``review meta`` all count with this.
+
+    ``reports`` has report_id, record_id, study_id, retrieval; ``ft_label`` maps a record
+    id to its final full-text label (:func:`stage_outcomes`); ``duplicates`` holds the
+    record ids linked (live) as a duplicate. A study is included when one of its counted
+    reports is; a report not grouped yet is a study of its own, as PRISMA 2020 counts it.
+    """
+    if reports.empty:
+        return reports.assign(study_key=pd.Series(dtype=object))
+    inc = reports[counted_mask(reports, ft_label, duplicates)].copy()
+    inc["study_key"] = [study_key(s, r) for s, r in
+                        zip(inc["study_id"], inc["report_id"], strict=True)]
+    return inc

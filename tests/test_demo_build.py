@@ -44,9 +44,15 @@ def test_demo_review_reaches_every_stage(tmp_path):
 
     # the extracted outcome data pool straight from the review: `review meta --outcome`
     out = tmp_path / "meta"
+    # two time points were extracted: pooling them together is refused, the choice is explicit
+    mixed = CliRunner().invoke(app, ["meta", "--outcome", "loneliness", "--measure", "SMD",
+                                     "--db", str(db), "--output", str(tmp_path / "m0")])
+    assert mixed.exit_code == 1 and "choose one" in mixed.output
     pooled = CliRunner().invoke(app, ["meta", "--outcome", "loneliness", "--measure", "SMD",
+                                      "--time-point", "post-intervention",
                                       "--db", str(db), "--output", str(out)])
     assert pooled.exit_code == 0, pooled.output
+    assert "Left out of the pooling" in " ".join(pooled.output.split())
     summary = json.loads((out / "summary.json").read_text())
     assert summary["k"] >= 10 and summary["measure"] == "SMD" and summary["tau2"] >= 0
     assert summary["ci_low"] < summary["estimate"] < summary["ci_high"]

@@ -53,10 +53,6 @@ def _label(f: Field) -> str:
     return f.label + (" *" if f.required else "")
 
 
-def _in_bounds(f: Field, v: Any) -> bool:
-    return not ((f.min is not None and v < f.min) or (f.max is not None and v > f.max))
-
-
 def _field(f: Field, init: Any, key: str) -> Any:
     label, help_ = _label(f), f.help or None
     t = f.type
@@ -109,16 +105,25 @@ def _number(f: Field, init: Any, key: str, *, integer: bool, label: str | None =
             min_value: float | None = None) -> Any:
     lo = f.min if f.min is not None else min_value
     hi = f.max
-    ok = isinstance(init, int | float) and not isinstance(init, bool) and _in_bounds(f, init)
+    # No min/max on the widget: the browser would refuse an out-of-range number without
+    # telling the server, the old value would be kept and "submitted" would drop what the
+    # reviewer typed. The value comes to the server, which says what is wrong at the field,
+    # and submitting is refused (validate_values checks the bounds).
+    ok = isinstance(init, int | float) and not isinstance(init, bool)
     if integer:
-        return st.number_input(label or _label(f), value=int(init) if ok else None,
-                               min_value=None if lo is None else int(lo),
-                               max_value=None if hi is None else int(hi), step=1, key=key,
-                               help=f.help or None, placeholder="")
-    return st.number_input(label or _label(f), value=float(init) if ok else None,
-                           min_value=None if lo is None else float(lo),
-                           max_value=None if hi is None else float(hi), format="%g",
-                           key=key, help=f.help or None, placeholder="")
+        v = st.number_input(label or _label(f), value=int(init) if ok else None, step=1,
+                            key=key, help=f.help or None, placeholder="")
+    else:
+        v = st.number_input(label or _label(f), value=float(init) if ok else None,
+                            format="%g", key=key, help=f.help or None, placeholder="")
+    if v is not None and not ((lo is not None and v < lo) or (hi is not None and v > hi)):
+        return v
+    if v is not None:
+        bounds = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None
+                  else f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+        st.error(f"{label or f.label}: {v:g} is out of range; it must be {bounds}. "
+                 "The form cannot be submitted until this is fixed.")
+    return v
 
 
 def _group(f: Field, init: list, key: str) -> list[dict[str, Any]] | None:

@@ -109,6 +109,7 @@ def _sidebar(store: Store, user: SignedIn, settings: dict) -> None:
         st.write(f"Signed in as **{escape_markdown(user.display_name)}** ({user.role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             accounts.sign_out(store, st.session_state.pop(TOKEN_KEY, None), user.username)
+            queue.release_claims(store, user.reviewer_id)  # their open records go back
             st.session_state[_COOKIE_KEY] = "clear"
             st.session_state["signed_out"] = True
             login_page.sign_out_sso()  # else the identity provider would sign them in again
@@ -163,11 +164,16 @@ def main() -> None:
     _cookie_script(store, settings)
     ctx = AppContext(store=store, user=user, settings=settings)
     modules = pages_for(user.role)
-    pages = {name: st.Page(_page(m, ctx), title=m.TITLE, icon=m.ICON, url_path=m.URL,
-                           default=(name == DEFAULT_PAGE))
+    # No real page is the default: Streamlit serves the default page at "/" only, so a
+    # bookmarked /screening would be "Page not found". A hidden page at "/" draws the
+    # landing page itself (a switch_page would drop this run's cookie script).
+    pages = {name: st.Page(_page(m, ctx), title=m.TITLE, icon=m.ICON, url_path=m.URL)
              for name, m in modules.items()}
+    home = _page(modules.get(DEFAULT_PAGE) or next(iter(modules.values())), ctx)
+    home.__name__ = "page_home"
     _sidebar(store, user, settings)
-    nav = st.navigation(list(pages.values()))
+    nav = st.navigation([st.Page(home, title="Home", url_path="home", default=True,
+                                 visibility="hidden"), *pages.values()])
     goto = st.session_state.pop(GOTO_KEY, None)
     if goto in pages:
         st.switch_page(pages[goto])

@@ -262,7 +262,8 @@ def _print_summary(analysis: OutcomeAnalysis, title: str) -> None:
 
 
 def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: str,
-                           options: dict[str, Any], time_point: str | None) -> OutcomeAnalysis:
+                           options: dict[str, Any], time_point: str | None,
+                           result: str = "all") -> OutcomeAnalysis:
     """One outcome's per-study effects from the review's final extractions, pooled."""
     unsupported = [flag for flag, on in (("--method MH/PETO", method in ("MH", "PETO")),
                                          ("--cluster", options.get("cluster")),
@@ -287,7 +288,7 @@ def _analyse_review_outcome(db: str | None, outcome: str, measure: str, method: 
         known = ", ".join(sorted(set(results["outcome"].dropna()))) or "none yet"
         raise fail(f"no extracted results for outcome {outcome!r} (outcomes extracted: {known})")
     try:
-        effects, notes = study_effects(results, outcome, measure, time_point, all_results=True)
+        effects, notes = study_effects(results, outcome, measure, time_point, result=result)
         return analyse(effects, measure, method, hksj, notes=notes)  # type: ignore[arg-type]
     except (SynthesisInputError, EffectSizeError, MetaAnalysisError) as exc:
         raise fail(f"outcome {outcome!r}: {exc}") from exc
@@ -345,7 +346,11 @@ def meta(
         "--outcome", help="In a review (--db): pool this outcome (codebook code, e.g. "
         "loneliness) from the studies' extracted outcome data instead of --input.")] = None,
     time_point: Annotated[str | None, typer.Option(
-        "--time-point", help="With --outcome: only results at this time point.")] = None,
+        "--time-point", help="With --outcome: the time point to pool (required when the "
+        "outcome was extracted at several).")] = None,
+    result: Annotated[str, typer.Option(
+        "--result", help="With --outcome: which result a study with several at the time "
+        "point gives: all (three-level model), first (as extracted) or largest_n.")] = "all",
     db: DbOption = None,
 ) -> None:
     """Meta-analysis of a spreadsheet of per-study outcome data or effect sizes, or of an
@@ -370,7 +375,7 @@ def meta(
     if outcome is not None:
         heading = title or f"{outcome} ({measure.value})"
         analysis = _analyse_review_outcome(db, outcome, measure.value, method.value, options,
-                                           time_point)
+                                           time_point, result)
         written = _write_outputs(analysis, output, heading, favours)
         _print_summary(analysis, heading)
         console.print(f"Wrote {len(written)} files to [bold]{output}[/]: "

@@ -36,6 +36,9 @@ SAME, SAME_FORM, DIFFERS, ONLY_A, ONLY_B = "same", "same after normalising", "di
 DedupStoreError = store_ops.DedupStoreError
 confirm_candidate = store_ops.confirm_candidate
 reject_candidate = store_ops.reject_candidate
+same_study_candidate = store_ops.same_study_candidate
+plan_confirm = store_ops.plan_confirm
+ConfirmPlan = store_ops.ConfirmPlan
 undo_link = store_ops.undo_link
 pending_candidates = store_ops.pending_candidates
 
@@ -102,26 +105,12 @@ def _bare(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
-def canonical_after_confirm(store: Store, candidate_id: int) -> tuple[int, int]:
-    """(kept, linked): the records confirming this pair would keep as canonical and link.
-
-    Confirming joins the two records' clusters, so the choice is between their
-    canonical records, by :func:`review.dedup.store_ops.choose_canonical` (the
-    same rule the confirmation applies).
-    """
+def record_titles(store: Store, record_ids: list[int]) -> dict[int, str]:
+    """Each record's title (or "(no title)"), to name the records an action moves."""
     with store.session() as s:
-        cand = s.get(DedupCandidate, candidate_id)
-        if cand is None:
-            raise DedupError(f"there is no duplicate candidate #{candidate_id}")
-        roots = []
-        for rid in (cand.record_a, cand.record_b):
-            link = s.scalars(select(DuplicateLink.canonical_id).where(
-                DuplicateLink.record_id == rid, DuplicateLink.undone_at.is_(None))).first()
-            roots.append(int(link) if link is not None else int(rid))
-        rows = [record_dict(s, r) for r in dict.fromkeys(roots)]
-    keep = int(store_ops.choose_canonical(rows))
-    other = [r for r in roots if r != keep]
-    return keep, (other[0] if other else keep)
+        rows = dict(s.execute(select(Record.id, Record.title).where(
+            Record.id.in_(record_ids))).all())
+    return {int(r): rows.get(r) or "(no title)" for r in record_ids}
 
 
 def decision_counts(store: Store, record_ids: list[int]) -> dict[int, int]:

@@ -34,7 +34,16 @@ from review.dedup.engine import find_duplicates
 from review.dedup.normalise import is_missing
 from review.store import repo
 from review.store.db import Store
-from review.store.models import AuditLog, DedupCandidate, DuplicateLink, Record, utcnow
+from review.store.models import (
+    AuditLog,
+    Decision,
+    DedupCandidate,
+    DuplicateLink,
+    Record,
+    Report,
+    Study,
+    utcnow,
+)
 
 #: Fields compared for completeness and merged into the canonical record.
 MERGE_FIELDS = (
@@ -72,6 +81,11 @@ COMPLETENESS_FIELDS = (
 )
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
+#: A person said the pair are two reports of one study (a protocol and its results paper):
+#: under PRISMA 2020 they are not duplicates, so they stay two records, grouped into one study.
+SAME_STUDY = "same_study"
+#: Statuses that keep a pair apart for good.
+KEPT_APART = (REJECTED, SAME_STUDY)
 #: PostgreSQL advisory-lock key held by every dedup write transaction (next to the store's
 #: migration lock 74_204_619 and the ranking lock 74_204_620).
 DEDUP_LOCK_KEY = 74_204_621
@@ -170,7 +184,7 @@ def _blocked_pairs(s: Session) -> set[tuple[int, int]]:
     blocked: set[tuple[int, int]] = set()
     for a, b in s.execute(
         select(DedupCandidate.record_a, DedupCandidate.record_b).where(
-            DedupCandidate.status == REJECTED
+            DedupCandidate.status.in_(KEPT_APART)
         )
     ):
         blocked.add((min(a, b), max(a, b)))
@@ -198,6 +212,104 @@ def _live_canonical(s: Session) -> dict[int, int]:
             )
         ).all()
     )
+
+
+def _reached_full_text(s: Session, record_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Records that must never become a duplicate, with why in words.
+
+    A record with full-text decisions, or whose report belongs to a study, is
+    counted by PRISMA, the tables and the synthesis as a report; linking it to
+    another record would make it vanish from some of those views and not others.
+    """
+    ids = None if record_ids is None else [int(r) for r in record_ids]
+    why: dict[int, str] = {}
+    q = select(Report.record_id, Study.label).join(Study, Study.id == Report.study_id)
+    if ids is not None:
+        q = q.where(Report.record_id.in_(ids))
+    for rid, label in s.execute(q):
+        why[int(rid)] = f"is a report of study {label!r}"
+    q2 = select(Decision.record_id).where(Decision.stage == "full_text").distinct()
+    if ids is not None:
+        q2 = q2.where(Decision.record_id.in_(ids))
+    for rid in s.scalars(q2):
+        why.setdefault(int(rid), "has full-text decisions")
+    return why
+
+
+def _members(live: dict[int, int], root: int) -> set[int]:
+    """A cluster's records: its canonical ``root`` and every record linked to it."""
+    return {root} | {r for r, c in live.items() if c == root}
+
+
+def _crossing(a: set[int], b: set[int], blocked: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pairs a person kept apart with one record in each cluster (joining would join them)."""
+    return sorted(p for p in blocked if (p[0] in a and p[1] in b) or (p[0] in b and p[1] in a))
+
+
+@dataclass(frozen=True)
+class ConfirmPlan:
+    """What confirming a pair would do, said before it is done.
+
+    ``keep`` stays canonical; ``moves`` are every record whose canonical becomes
+    ``keep`` (the other cluster's canonical and its duplicates); ``settles`` are
+    the other pending pairs that become one cluster by it. ``blocked`` says, in
+    words, why it may not be done (empty: it may).
+    """
+
+    candidate_id: int
+    record_a: int
+    record_b: int
+    keep: int
+    moves: tuple[int, ...]
+    settles: tuple[int, ...]
+    blocked: tuple[str, ...]
+    same_study_possible: bool
+
+
+def _plan(s: Session, cand: DedupCandidate) -> ConfirmPlan:
+    live = _live_canonical(s)
+    ca, cb = live.get(cand.record_a, cand.record_a), live.get(cand.record_b, cand.record_b)
+    if ca == cb:
+        return ConfirmPlan(cand.id, cand.record_a, cand.record_b, ca, (), (),
+                           (f"records #{cand.record_a} and #{cand.record_b} are already one "
+                            "cluster",), False)
+    cluster_a, cluster_b = _members(live, ca), _members(live, cb)
+    full_text = _reached_full_text(s, cluster_a | cluster_b)
+    has_a = bool(full_text.keys() & cluster_a)
+    has_b = bool(full_text.keys() & cluster_b)
+    if has_a != has_b:  # keep the side that reached full text as the canonical
+        canonical = ca if has_a else cb
+    else:
+        rows = [_row_dict(r) for r in s.scalars(select(Record).where(Record.id.in_([ca, cb])))]
+        canonical = choose_canonical(rows)
+    other = cb if canonical == ca else ca
+    moving = cluster_b if other == cb else cluster_a
+    blocked: list[str] = []
+    for rid in sorted(moving & full_text.keys()):
+        blocked.append(f"record #{rid} {full_text[rid]}: a record that reached full text is "
+                       "never linked as a duplicate; if these are two reports of one study "
+                       "(a protocol and its results), choose “Same study, another report”")
+    for x, y in _crossing(cluster_a, cluster_b, _blocked_pairs(s)):
+        blocked.append(f"records #{x} and #{y} were kept apart by a person (not duplicates, "
+                       "or another report of the same study); confirming would join them "
+                       "through other records")
+    joined = cluster_a | cluster_b
+    settles = tuple(int(i) for i, a, b in s.execute(select(
+        DedupCandidate.id, DedupCandidate.record_a, DedupCandidate.record_b).where(
+        DedupCandidate.status == PENDING, DedupCandidate.id != cand.id))
+        if a in joined and b in joined)
+    reports = set(s.scalars(select(Report.record_id).where(Report.record_id.in_([ca, cb]))))
+    return ConfirmPlan(cand.id, cand.record_a, cand.record_b, int(canonical),
+                       tuple(sorted(moving)), settles, tuple(blocked), bool(reports))
+
+
+def plan_confirm(store: Store, candidate_id: int) -> ConfirmPlan:
+    """What :func:`confirm_candidate` would do to this pair (nothing is written)."""
+    with store.session() as s:
+        cand = s.get(DedupCandidate, candidate_id)
+        if cand is None:
+            raise DedupStoreError(f"no duplicate candidate #{candidate_id}")
+        return _plan(s, cand)
 
 
 def _row_dict(rec: Record) -> dict[str, Any]:
@@ -342,6 +454,7 @@ def deduplicate_review(
         blocked = _blocked_pairs(s)
         live = _live_canonical(s)
         known = _known_candidates(s)
+        reached = _reached_full_text(s)  # never linked as a duplicate (see ConfirmPlan)
         duplicates_of: dict[int, set[int]] = {}
         for rid, canonical in live.items():
             duplicates_of.setdefault(canonical, set()).add(rid)
@@ -367,7 +480,10 @@ def deduplicate_review(
                 if (
                     key in blocked
                     or canonical in live
-                    or any((min(f, canonical), max(f, canonical)) in blocked for f in followers)
+                    or rid in reached
+                    or followers & reached.keys()
+                    or _crossing({rid} | followers,
+                                 {canonical} | duplicates_of.get(canonical, set()), blocked)
                 ):
                     # a person kept these apart (or one of rid's duplicates from the
                     # canonical), or the canonical is itself linked elsewhere
@@ -661,26 +777,41 @@ def reject_candidate(store: Store, candidate_id: int, *, actor: str | None = Non
     """A person says the pair are two works: they stay apart, now and in later runs."""
     with store.session() as s:
         _lock_links(s)
-        _decide(s, candidate_id, REJECTED, actor)
+        cand = _decide(s, candidate_id, REJECTED, actor)
+        live = _live_canonical(s)
+        if live.get(cand.record_a, cand.record_a) == live.get(cand.record_b, cand.record_b):
+            raise DedupStoreError(f"records #{cand.record_a} and #{cand.record_b} are already "
+                                  "one cluster; unmerge the link that joins them first")
 
 
-def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = None) -> int:
+def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = None,
+                      expect_moves: Iterable[int] | None = None) -> int:
     """A person says the pair are one work: link them (manually); returns the new link's id.
 
-    The two records' clusters become one under the more complete canonical; the
-    other cluster's links are moved to it (old links undone, new ones made), so
-    every duplicate points straight at the canonical record.
+    Exactly what :func:`plan_confirm` said happens, or nothing: the two records'
+    clusters become one under the canonical it named, the other cluster's records
+    move to it (old links undone, new ones made, so every duplicate points straight
+    at the canonical), and the other pending pairs now inside one cluster are
+    settled. It refuses a record that reached full text and a join that would put a
+    pair a person kept apart into one cluster. ``expect_moves`` (the records the
+    page showed) makes it refuse when the data changed since the page was drawn.
     """
     with store.session() as s:
         _lock_links(s)
-        cand = _decide(s, candidate_id, CONFIRMED, actor)
-        live = _live_canonical(s)
-        ca, cb = live.get(cand.record_a, cand.record_a), live.get(cand.record_b, cand.record_b)
-        if ca == cb:
-            raise DedupStoreError(f"records {cand.record_a} and {cand.record_b} are already linked")
-        rows = [_row_dict(r) for r in s.scalars(select(Record).where(Record.id.in_([ca, cb])))]
-        canonical = choose_canonical(rows)
-        other = cb if canonical == ca else ca
+        cand = s.get(DedupCandidate, candidate_id)
+        if cand is None:
+            raise DedupStoreError(f"no duplicate candidate #{candidate_id}")
+        if cand.status != PENDING:
+            raise DedupStoreError(f"candidate #{candidate_id} was already {cand.status}")
+        plan = _plan(s, cand)
+        if plan.blocked:
+            raise DedupStoreError("; ".join(plan.blocked))
+        if expect_moves is not None and set(plan.moves) != {int(r) for r in expect_moves}:
+            raise DedupStoreError("the clusters changed since the page was drawn; look at the "
+                                  "records it would move again")
+        _decide(s, candidate_id, CONFIRMED, actor)
+        canonical = plan.keep
+        other = next(r for r in plan.moves if _live_canonical(s).get(r, r) == r)
         reason = f"confirmed by a person: {cand.reason}"
         _move_duplicates(
             s,
@@ -712,7 +843,59 @@ def confirm_candidate(store: Store, candidate_id: int, *, actor: str | None = No
             canonical_id=canonical,
             method="manual",
             candidate_id=candidate_id,
+            moved=list(plan.moves),
         )
+        for settled in plan.settles:
+            c2 = s.get(DedupCandidate, settled)
+            c2.status, c2.decided_by, c2.decided_at = CONFIRMED, actor, utcnow()
+            repo.audit(s, actor, "confirmed_dedup_candidate", "dedup_candidate", settled,
+                       record_a=c2.record_a, record_b=c2.record_b, settled_by=candidate_id)
         _refresh_merged(s, canonical)
         _refresh_merged(s, other)
         return link.id
+
+
+def same_study_candidate(store: Store, candidate_id: int, *, actor: str | None = None
+                         ) -> int | None:
+    """A person says the pair are two reports of one study: keep both records, group them.
+
+    The pair is kept apart for good (status ``same_study``); where both records'
+    canonicals have reports, those reports are put into one study (the study one
+    of them already belongs to, else a new one named after the first). Returns the
+    study's id, or None where fewer than two reports exist yet (the pair is still
+    recorded, so a later run never links them).
+    """
+    with store.session() as s:
+        _lock_links(s)
+        cand = _decide(s, candidate_id, SAME_STUDY, actor)
+        live = _live_canonical(s)
+        roots = [live.get(cand.record_a, cand.record_a), live.get(cand.record_b, cand.record_b)]
+        if roots[0] == roots[1]:
+            raise DedupStoreError(f"records #{cand.record_a} and #{cand.record_b} are one "
+                                  "cluster; unmerge their link first")
+        reports = s.scalars(select(Report).where(Report.record_id.in_(roots))
+                            .order_by(Report.id)).all()
+        if len(reports) < 2:
+            return None
+        study_ids = sorted({r.study_id for r in reports if r.study_id is not None})
+        if len(study_ids) > 1:
+            raise DedupStoreError(f"the two reports belong to different studies (#"
+                                  f"{study_ids[0]} and #{study_ids[1]}); regroup them on the "
+                                  "Full text page")
+        if study_ids:
+            sid = study_ids[0]
+        else:
+            rec = s.get(Record, reports[0].record_id)
+            first = (rec.authors or ["Study"])[0] if rec else "Study"
+            surname = str(first).split(",")[0].split()[-1] if str(first).strip() else "Study"
+            study = Study(label=f"{surname} {rec.year or ''}".strip())
+            s.add(study)
+            s.flush()
+            sid = study.id
+            repo.audit(s, actor, "create_study", "study", sid, label=study.label)
+        for r in reports:
+            if r.study_id != sid:
+                r.study_id = sid
+                repo.audit(s, actor, "assign_study", "report", r.id, study_id=sid,
+                           candidate_id=candidate_id)
+        return sid

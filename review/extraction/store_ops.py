@@ -173,8 +173,8 @@ def save(store: Store, *, study_id: int, form: Form, reviewer_id: int, values: d
     if submit:
         problems = validate_values(form, values)
         if problems:
-            raise ExtractionError("not submitted, fix these first: " +
-                                  "; ".join(str(p) for p in problems))
+            raise ExtractionError("Not submitted. Fix these first: " +
+                                  "; ".join(describe_problems(form, problems)))
     return _upsert(store, study_id=study_id, form=form, reviewer_id=reviewer_id, values=values,
                    status=SUBMITTED if submit else DRAFT, actor=actor)
 
@@ -214,3 +214,27 @@ def _upsert(store: Store, *, study_id: int, form: Form, reviewer_id: int | None,
                    form_id=form.id, form_version=form.version, reviewer_id=reviewer_id,
                    old=old)
         return row.id
+
+
+def human_path(form: Form, path: str) -> str:
+    """A value problem's path in the form's own words: ``outcomes[2].measure`` →
+    "Outcomes, row 3 › Measure" (labels, rows counted from 1), so a reviewer reads
+    what to fix instead of internal field ids."""
+    import re as _re
+
+    words: list[str] = []
+    fields = form.fields
+    for part in [p for p in path.split(".") if p]:
+        m = _re.fullmatch(r"([A-Za-z0-9_]+)(?:\[(\d+)\])?", part)
+        name, row = (m.group(1), m.group(2)) if m else (part, None)
+        field = next((f for f in fields if f.id == name), None)
+        label = field.label if field is not None else name.replace("_", " ")
+        words.append(label + (f", row {int(row) + 1}" if row is not None else ""))
+        fields = field.fields if field is not None else ()
+    return " › ".join(words) if words else form.title
+
+
+def describe_problems(form: Form, problems: list) -> list[str]:
+    """Each problem as "Label › Sub-label: message" (see :func:`human_path`)."""
+    return [f"{human_path(form, p.path)}: {p.message}" if p.path else str(p.message)
+            for p in problems]

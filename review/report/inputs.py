@@ -4,9 +4,10 @@ Three questions decide what a table may show, and they are answered here once so
 the characteristics table, the synthesis tables, the reference list and the PRISMA
 counts agree with each other:
 
-* **Which studies are included?** A report counts when it was retrieved and its
-  final full-text label (agreed, resolved or automated, see :mod:`review.stages`)
-  is *include*; a study is included when any of its reports is, exactly as
+* **Which studies are included?** :mod:`review.report.evidence` says, for every
+  view: a report counts when its record is not linked as a duplicate, it was
+  retrieved and its final full-text label (agreed, resolved or automated, see
+  :mod:`review.stages`) is *include*; a study is included when any of its reports is, exactly as
   :mod:`review.report.prisma` counts "reports of new included studies" and "new
   studies". A report included but not yet grouped into a study is a study of its own.
 * **What is a study called?** Its ``Study.label`` ("Okafor 2019"), else "Surname
@@ -30,6 +31,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from review.report import evidence
 from review.report.references import short_citation
 from review.stages import Stage
 from review.store import Store, repo
@@ -46,7 +48,7 @@ BIB_COLUMNS: tuple[str, ...] = (
 )
 REPORT_COLUMNS: tuple[str, ...] = (
     "report_id", "record_id", "study_id", "study_label", "retrieval", "ft_label", "ft_status",
-    "ft_reason", *BIB_COLUMNS,
+    "ft_reason", "duplicate", *BIB_COLUMNS,
 )
 EXTRACTION_COLUMNS: tuple[str, ...] = (
     "extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status", "values",
@@ -97,6 +99,7 @@ def reports_frame(store: Store) -> pd.DataFrame:
     df["ft_status"] = [ft["status"].get(r) if r in ft.index else None for r in df["record_id"]]
     df["ft_reason"] = [ft["reason"].get(r) if r in ft.index else None for r in df["record_id"]]
     df["study_id"] = df["study_id"].astype("Int64")
+    df["duplicate"] = df["record_id"].isin(evidence.linked_records(store))
     return df[list(REPORT_COLUMNS)]
 
 
@@ -118,9 +121,11 @@ def disambiguate(citations: Mapping[Any, str]) -> dict[Any, str]:
 
 
 def _counted(reports: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Reports that were retrieved and carry this final full-text label (PRISMA's rule)."""
-    mask = (reports["retrieval"] != "not_retrieved") & (reports["ft_label"] == label)
-    return reports[mask]
+    """Reports that count with this final full-text label (:mod:`review.report.evidence`)."""
+    ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["ft_label"], strict=True)}
+    dups = reports.loc[reports["duplicate"].astype(bool), "record_id"] \
+        if "duplicate" in reports.columns else ()
+    return reports[evidence.counted_mask(reports, ft, dups, label)]
 
 
 def included_from(reports: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +138,7 @@ def included_from(reports: pd.DataFrame) -> pd.DataFrame:
     if inc.empty:
         return inc.assign(study_key=pd.Series(dtype=object),
                           short_citation=pd.Series(dtype=object))
-    inc["study_key"] = [f"study:{int(s)}" if pd.notna(s) else f"report:{int(r)}"
+    inc["study_key"] = [evidence.study_key(s, r)
                         for s, r in zip(inc["study_id"], inc["report_id"], strict=True)]
     names: dict[Any, str] = {}
     for key, part in inc.groupby("study_key", sort=False):

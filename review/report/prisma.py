@@ -37,6 +37,8 @@ from typing import Any
 
 import pandas as pd
 
+from review.report import evidence
+
 AUTOMATION_INELIGIBLE = "Marked ineligible by automation tool"
 REMOVED_OTHER = "Removed before screening (other reason)"
 STOPPING_RULE = "Not screened: stopping rule"
@@ -62,7 +64,8 @@ class PrismaInputs:
     * sources: name, kind, records (as imported)
     * ta / ft: :func:`review.stages.stage_outcomes` rows (record_id, label, status, reason)
     * ta_automation: record ids whose current title/abstract decision is the automation's
-    * reports: record_id, retrieval ('sought' / 'not_retrieved'), study_id (may be NA)
+    * reports: record_id, retrieval ('sought' / 'not_retrieved'), study_id (may be NA),
+      report_id (optional)
     """
 
     records: pd.DataFrame
@@ -152,7 +155,6 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
 
     reports = inp.reports
     retrieval = dict(zip(reports["record_id"].astype(int), reports["retrieval"], strict=True))
-    study_of = dict(zip(reports["record_id"].astype(int), reports["study_id"], strict=True))
     ft = inp.ft
     ft_label = dict(zip(ft["record_id"].astype(int), ft["label"], strict=True))
     ft_reason = dict(zip(ft["record_id"].astype(int), ft["reason"], strict=True))
@@ -169,13 +171,13 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
         v[f"{prefix}_excluded"] = _reasons_text(dict(reasons.most_common()))
         return {r for r in assessed if ft_label.get(r) == "include"}, dict(reasons.most_common())
 
-    included_left, reasons_left = column(left, "dbr")
-    included_right, reasons_right = column(right, "other")
-    included = included_left | included_right
-    studies = {("study", study_of[r]) if pd.notna(study_of.get(r)) else ("report", r)
-               for r in included}
+    _, reasons_left = column(left, "dbr")
+    _, reasons_right = column(right, "other")
+    # Included reports and studies: the rule every view shares (review.report.evidence).
+    included = evidence.included_reports(_with_report_ids(reports), ft_label,
+                                         set(rec["record_id"].astype(int)) - left - right)
     v["new_reports"] = len(included)
-    v["new_studies"] = len(studies)
+    v["new_studies"] = int(included["study_key"].nunique())
     v["previous_studies"] = int(inp.previous_studies)
     v["previous_reports"] = int(inp.previous_reports)
     v["total_studies"] = v["new_studies"] + v["previous_studies"]
@@ -189,6 +191,13 @@ def prisma_counts(inp: PrismaInputs) -> PrismaCounts:
                         excluded_by_stopping_rule=len(by_rule), ft_reasons=reasons_left,
                         other_ft_reasons=reasons_right, checks=checks,
                         awaiting_screening=len(awaiting_ta), awaiting_full_text=len(awaiting_ft))
+
+
+def _with_report_ids(reports: pd.DataFrame) -> pd.DataFrame:
+    """``reports`` with a ``report_id`` (the record id stands in where none was read)."""
+    if "report_id" in reports.columns:
+        return reports
+    return reports.assign(report_id=reports["record_id"])
 
 
 def _sample(ids: set[int], k: int = 10) -> str:
@@ -244,9 +253,9 @@ def inputs_from_store(store) -> PrismaInputs:
     ta_dec = repo.decisions_frame(store, Stage.TITLE_ABSTRACT)
     with store.session() as s:
         automation = set(s.scalars(select(Reviewer.id).where(Reviewer.role == "automation")))
-        reports = pd.DataFrame(s.execute(select(Report.record_id, Report.retrieval,
+        reports = pd.DataFrame(s.execute(select(Report.id, Report.record_id, Report.retrieval,
                                                 Report.study_id)).all(),
-                               columns=["record_id", "retrieval", "study_id"])
+                               columns=["report_id", "record_id", "retrieval", "study_id"])
     cur = current_decisions(ta_dec)
     ta_auto = set(cur.loc[cur["reviewer_id"].isin(automation), "record_id"].astype(int))
     settings = repo.get_settings(store)

@@ -48,6 +48,11 @@ def write_json(counts: PrismaCounts, path: Path) -> Path:
     payload = {**counts.as_prisma2020(),
                "records_excluded_by_reviewers": counts.excluded_by_reviewers,
                "records_excluded_by_stopping_rule": counts.excluded_by_stopping_rule,
+               # A review in progress: the left column's boxes add up with these
+               # (records_screened = records_excluded + dbr_sought_reports + records awaiting;
+               # dbr_assessed = reports excluded + included + reports awaiting).
+               "records_awaiting_decision": int(counts.awaiting_screening),
+               "reports_awaiting_decision": int(counts.awaiting_full_text),
                "consistency_checks": counts.checks}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -41,6 +41,26 @@ def sees_everyone(viewer: SignedIn, settings: dict[str, Any]) -> bool:
     return viewer.role == "lead" or not bool(settings.get("blind", True))
 
 
+def visible_progress(summary: Any, viewer: SignedIn, settings: dict[str, Any]
+                     ) -> dict[str, int]:
+    """The team numbers ``viewer`` may see, from a :class:`review.app.progress.TeamSummary`.
+
+    Blind mode holds for numbers too: "records finished" rises only when two
+    reviewers *agree* (a conflict is not finished), so the second reviewer of a
+    record would learn the first one's label from it; likewise the team's
+    includes. A blinded reviewer gets only numbers no label moves:
+    ``decided`` (records decided by as many reviewers as the review asks for,
+    agreeing or not) and ``to_screen``. Everyone else gets the whole summary.
+    """
+    if sees_everyone(viewer, settings):
+        return {"to_screen": summary.to_screen, "finished": summary.finished,
+                "included": summary.included, "conflicts": summary.conflicts,
+                "pending": summary.pending,
+                "decided": summary.finished + summary.conflicts}
+    # agreed + resolved + conflicts = every record with enough decisions, whatever they say
+    return {"to_screen": summary.to_screen, "decided": summary.finished + summary.conflicts}
+
+
 def visible_decisions(store: Store, viewer: SignedIn, stage: str, settings: dict[str, Any], *,
                       reviewer_id: int | None = None,
                       record_ids: list[int] | None = None) -> pd.DataFrame:

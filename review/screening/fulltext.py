@@ -18,7 +18,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from review.screening.decisions import sees_everyone, visible_decisions
-from review.stages import Stage, current_decisions
+from review.stages import Stage, counted_mask, current_decisions
+from review.stages import included_reports as _included
 from review.store import Store, repo
 from review.store.accounts import SignedIn
 from review.store.files import StoredFile, store_pdf
@@ -30,7 +31,7 @@ FULL_TEXT_LABELS = ("include", "exclude")
 REPORT_COLUMNS = [
     "report_id", "record_id", "title", "authors", "year", "journal", "doi", "retrieval",
     "not_retrieved_reason", "pdf_path", "pdf_sha256", "study_id", "study", "title_abstract",
-    "label", "status", "reason", "n_reviewers",
+    "label", "status", "reason", "n_reviewers", "duplicate",
 ]
 
 
@@ -71,10 +72,17 @@ def reports_frame(store: Store, viewer: SignedIn | None = None,
     df["n_reviewers"] = [int(ft["n_reviewers"].get(r, 0)) if r in ft.index else 0
                          for r in df["record_id"]]
     df["study_id"] = df["study_id"].astype("Int64")
+    df["duplicate"] = df["record_id"].isin(_linked(store))
     if not _sees_all(store, viewer, settings):
         for col in ("label", "status", "reason"):
             df[col] = None
     return df[REPORT_COLUMNS]
+
+
+def _linked(store: Store) -> set[int]:
+    """Record ids linked (live) as a duplicate: their reports no longer count."""
+    with store.session() as s:
+        return {int(r) for r in repo.live_links(s)["record_id"]}
 
 
 def _sees_all(store: Store, viewer: SignedIn | None, settings: dict[str, Any] | None) -> bool:
@@ -111,16 +119,35 @@ def all_decisions(store: Store, viewer: SignedIn | None = None,
     return cur
 
 
+def _counting(reports: pd.DataFrame, label: str) -> pd.Series:
+    """Reports that count with this final label, by the rule PRISMA and the tables use."""
+    ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
+    dups = reports.loc[reports["duplicate"].astype(bool), "record_id"]
+    return counted_mask(reports, ft, dups, label)
+
+
+def included_reports(reports: pd.DataFrame) -> pd.DataFrame:
+    """The included reports of :func:`reports_frame`, with their ``study_key``."""
+    ft = {int(r): lab for r, lab in zip(reports["record_id"], reports["label"], strict=True)}
+    return _included(reports, ft, reports.loc[reports["duplicate"].astype(bool), "record_id"])
+
+
 def progress_counts(reports: pd.DataFrame) -> dict[str, int]:
-    """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`."""
+    """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`.
+
+    ``included``/``excluded``/``studies`` follow :func:`review.stages.included_reports`, so
+    the page shows the numbers ``review prisma`` and ``review tables`` print.
+    """
     not_retrieved = reports["retrieval"] == "not_retrieved"
+    inc = included_reports(reports)
     return {
         "sought": len(reports),
         "not_retrieved": int(not_retrieved.sum()),
         "with_pdf": int(reports["pdf_path"].map(lambda p: isinstance(p, str) and bool(p)).sum()),
         "assessed": int(reports["label"].isin(FULL_TEXT_LABELS).sum()),
-        "included": int((reports["label"] == "include").sum()),
-        "excluded": int((reports["label"] == "exclude").sum()),
+        "included": len(inc),
+        "included_studies": int(inc["study_key"].nunique()),
+        "excluded": int(_counting(reports, "exclude").sum()),
         "conflicts": int((reports["status"] == "conflict").sum()),
         "awaiting": int((~not_retrieved & reports["label"].isna()).sum()),
     }
@@ -140,7 +167,7 @@ def studies_frame(store: Store, reports: pd.DataFrame | None = None) -> pd.DataF
         rows.append({
             "study_id": sid, "study": label, "note": note, "reports": len(mine),
             "report_ids": [int(x) for x in mine["report_id"]],
-            "included": bool((mine["label"] == "include").any()),
+            "included": bool(_counting(mine, "include").any()),
         })
     return pd.DataFrame(rows, columns=["study_id", "study", "note", "reports", "report_ids",
                                        "included"])
@@ -257,6 +284,10 @@ def decide(store: Store, *, report_id: int, reviewer_id: int, label: str,
             raise FullTextError(f"report #{report_id} is marked not retrieved; attach its PDF "
                                 "or seek it again before deciding")
         record_id = rep.record_id
+    if record_id in _linked(store):
+        raise FullTextError(f"report #{report_id}'s record #{record_id} is linked as a "
+                            "duplicate, so it no longer counts; unmerge it on the Duplicates "
+                            "page before deciding")
     return repo.add_decision(store, record_id=record_id, reviewer_id=reviewer_id, stage=STAGE,
                              label=label, reason=reason, note=(note or "").strip() or None,
                              request_id=request_id, actor=actor)
@@ -308,8 +339,12 @@ def assign_to_study(store: Store, report_ids: Iterable[int], study_id: int | Non
 
 def _move(s, report_ids: list[int], study_id: int | None) -> dict[str, int | None]:
     moved: dict[str, int | None] = {}
+    linked = {int(r) for r in repo.live_links(s)["record_id"]}
     for rid in report_ids:
         rep = _report(s, rid)
+        if study_id is not None and rep.record_id in linked:
+            raise FullTextError(f"report #{rid}'s record #{rep.record_id} is linked as a "
+                                "duplicate, so it counts nowhere; unmerge it before grouping")
         moved[str(rid)] = rep.study_id
         rep.study_id = study_id
     return moved

@@ -99,12 +99,14 @@ def open_assignments(store: Store, reviewer_id: int, stage: str = STAGE) -> list
         return [int(r) for r in s.scalars(q)]
 
 
-# Frontiers: positions before which everything is known to be taken. Holders are only ever
-# added (an assignment is never deleted), so "every record ranked above N has a holder" and
-# "every assignment older than A belongs to a full record" stay true once true; remembering
-# them lets the queue start its search there instead of walking 25,000 screened records on
-# every click. They are per process and forgotten every half hour (a duplicate link can be
-# undone, which makes a record available again: ``reset_frontiers`` forgets them at once).
+# Frontiers: positions before which everything is known to be taken. Holders are only
+# added, except when a claim expires or is released (:func:`release_expired`,
+# :func:`release_claims`, which forget this process's frontiers), so "every record ranked
+# above N has a holder" and "every assignment older than A belongs to a full record" stay
+# true once true; remembering them lets the queue start its search there instead of walking
+# 25,000 screened records on every click. They are per process and forgotten every half
+# hour (a duplicate link can be undone, which makes a record available again:
+# ``reset_frontiers`` forgets them at once).
 _FRONTIER_TTL = 1800.0
 _frontiers: dict[tuple, tuple[float, int]] = {}
 _frontier_lock = threading.Lock()
@@ -283,13 +285,88 @@ def try_claim(store: Store, record_id: int, reviewer_id: int, stage: str = STAGE
         return None
 
 
+# --- claims expire and are released ------------------------------------------------------------
+
+#: How long an undecided claim holds a record for its reviewer (the team setting
+#: ``claim_minutes`` overrides it): a reviewer who opens a record and walks away, or
+#: whose account is switched off, must not keep the record from the rest of the team.
+DEFAULT_CLAIM_MINUTES = 30
+_last_sweep: dict[str, float] = {}
+SWEEP_EVERY = 60.0
+
+
+def claim_minutes(settings: dict[str, Any] | None) -> float:
+    """The review's claim lifetime in minutes (``claim_minutes``, default 30, at least 1)."""
+    try:
+        return max(1.0, float((settings or {}).get("claim_minutes", DEFAULT_CLAIM_MINUTES)))
+    except (TypeError, ValueError):
+        return float(DEFAULT_CLAIM_MINUTES)
+
+
+def _undecided_claims(stage: str | None):
+    """Assignments whose reviewer has no decision (standing or undone) on the record."""
+    decided = exists().where(Decision.record_id == Assignment.record_id,
+                             Decision.reviewer_id == Assignment.reviewer_id,
+                             Decision.stage == Assignment.stage)
+    q = Assignment.__table__.delete().where(~decided)
+    return q.where(Assignment.stage == stage) if stage else q
+
+
+def release_claims(store: Store, reviewer_id: int, stage: str | None = None) -> int:
+    """Hand back every record this reviewer holds without having decided it (sign-out,
+    switched off); returns how many. Decided records stay theirs."""
+    with store.session() as s:
+        n = s.execute(_undecided_claims(stage).where(
+            Assignment.reviewer_id == reviewer_id)).rowcount or 0
+    if n:
+        reset_frontiers()
+    return int(n)
+
+
+def release_expired(store: Store, stage: str = STAGE, *, minutes: float = DEFAULT_CLAIM_MINUTES,
+                    now: Any = None, force: bool = False) -> int:
+    """Hand back claims older than ``minutes`` that were never decided; returns how many.
+
+    Run at most once a minute per process and review (the queue calls it), so the
+    hand-out stays one quick statement. This process's frontiers are forgotten
+    when anything is released; another process's forget theirs within half an
+    hour (``_FRONTIER_TTL``), so a released record may wait that long there.
+    """
+    import datetime as _dt
+
+    key = f"{store.url}|{stage}"
+    if not force and time.monotonic() - _last_sweep.get(key, -1e9) < SWEEP_EVERY:
+        return 0
+    _last_sweep[key] = time.monotonic()
+    cutoff = (now or utcnow()) - _dt.timedelta(minutes=minutes)
+    with store.session() as s:
+        n = s.execute(_undecided_claims(stage).where(Assignment.assigned_at < cutoff)
+                      ).rowcount or 0
+    if n:
+        reset_frontiers()
+    return int(n)
+
+
+def in_pool(settings: dict[str, Any] | None, reviewer_id: int, role: str) -> bool:
+    """Whether the queue hands this person records: every reviewer, and a lead only when they
+    chose to screen (``screening_leads`` lists them), so a lead opening the page to look
+    around never takes a record from the team."""
+    if role != "lead":
+        return True
+    return int(reviewer_id) in {int(x) for x in (settings or {}).get("screening_leads") or []}
+
+
 def next_record(store: Store, reviewer_id: int, stage: str = STAGE, *, per_record: int = 1,
-                skip: frozenset[int] = frozenset(), rounds: int = 20) -> Claim | None:
+                skip: frozenset[int] = frozenset(), rounds: int = 20,
+                claim_for: float | None = None) -> Claim | None:
     """The record this reviewer should screen now (claiming a new one if needed), or None.
 
     ``skip``: records the caller does not want offered right now (e.g. the one
     just shown), used only when choosing among open assignments and candidates.
+    ``claim_for``: the claim lifetime in minutes; older undecided claims (anyone's)
+    are released first.
     """
+    release_expired(store, stage, minutes=claim_for or DEFAULT_CLAIM_MINUTES)
     for rid in open_assignments(store, reviewer_id, stage):
         if rid not in skip:
             return Claim(rid, fresh=False)

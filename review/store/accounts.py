@@ -20,11 +20,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from review.store import repo
 from review.store.db import Store
-from review.store.models import LoginSession, Reviewer
+from review.store.models import AuditLog, LoginSession, Reviewer
 
 
 @dataclass
@@ -52,16 +52,80 @@ def session_length(settings: dict | None = None) -> timedelta:
     return timedelta(hours=max(hours, 0.01))
 
 
+#: Failed sign-ins a user name may have (since its last success, within the window)
+#: before each further try must wait; the wait doubles per failure up to the cap.
+FREE_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=30)
+FIRST_WAIT = timedelta(seconds=30)
+MAX_WAIT = timedelta(minutes=15)
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this user name: try again after ``wait``."""
+
+    def __init__(self, wait: timedelta) -> None:
+        self.wait = wait
+        minutes = max(1, round(wait.total_seconds() / 60))
+        super().__init__(f"Too many failed sign-ins for this user name. Try again in "
+                         f"{minutes} minute{'s' if minutes != 1 else ''}.")
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def throttle_wait(store: Store, username: str, now: datetime | None = None) -> timedelta:
+    """How long this user name must wait before its next try (zero: it may try now).
+
+    Counted per user name as typed (trimmed, without case), whether or not an
+    account has it, so throttling says nothing about which names exist. Failures
+    count from the name's last successful sign-in, within :data:`FAILURE_WINDOW`;
+    after :data:`FREE_FAILURES` the wait after the latest failure is
+    :data:`FIRST_WAIT`, doubled per further failure, at most :data:`MAX_WAIT`.
+    """
+    now = now or datetime.now(UTC)
+    name = (username or "").strip().lower()
+    with store.session() as s:
+        last_ok = s.scalar(select(func.max(AuditLog.at)).where(
+            AuditLog.action == "sign_in", func.lower(AuditLog.actor) == name))
+        since = now - FAILURE_WINDOW
+        if last_ok is not None:
+            since = max(since, _aware(last_ok))
+        fails = [_aware(a) for a in s.scalars(select(AuditLog.at).where(
+            AuditLog.action == "sign_in_failed", AuditLog.actor == name))]
+    fails = sorted(a for a in fails if a > since)
+    if len(fails) < FREE_FAILURES:
+        return timedelta(0)
+    wait = min(FIRST_WAIT * 2 ** (len(fails) - FREE_FAILURES), MAX_WAIT)
+    return max(timedelta(0), fails[-1] + wait - now)
+
+
+def _failed(store: Store, name: str, why: str, now: datetime) -> None:
+    """One audit row per failed sign-in (the user name as typed, never the password)."""
+    with store.session() as s:
+        s.add(AuditLog(at=now, actor=name, action="sign_in_failed", table_name="login_session",
+                       row_id=None, detail={"why": why}))
+
+
 def sign_in(store: Store, username: str, password: str, *, ttl: timedelta | None = None,
             now: datetime | None = None) -> tuple[str, SignedIn] | None:
     """Check the password; on success open a session and return ``(token, who)``.
 
     The same ``None`` for an unknown user, a wrong password, a deactivated
     reviewer or an account without a password, so the page gives no hint
-    which it was.
+    which it was; and the same work (one argon2 verification) for each. Every
+    failure leaves an audit row; a user name with too many recent failures
+    raises :class:`SignInThrottled` without checking the password at all.
     """
-    reviewer = repo.authenticate(store, username.strip(), password)
+    now = now or datetime.now(UTC)
+    name = (username or "").strip().lower()[:100]
+    wait = throttle_wait(store, name, now)
+    if wait > timedelta(0):
+        _failed(store, name, "throttled", now)
+        raise SignInThrottled(wait)
+    reviewer = repo.authenticate(store, name, password)
     if reviewer is None:
+        _failed(store, name, "wrong user name or password", now)
         return None
     return _open_session(store, reviewer, ttl, now)
 

@@ -178,6 +178,9 @@ class Reviewer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    #: One person, one name: "ANA" and "ana" cannot both exist (migration 0004_i16_username_nocase).
+    __table_args__ = (Index("uq_reviewer_username_nocase", text("lower(username)"), unique=True),)
+
 
 class LoginSession(Base):
     """A signed-in browser session; only the token's hash is stored, and it expires."""

@@ -265,17 +265,35 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of a random secret, verified in place of an unknown user's (same cost)."""
+    if not _DUMMY:
+        import secrets
+
+        _DUMMY.append(_hasher.hash(secrets.token_urlsafe(24)))
+    return _DUMMY[0]
+
+
 def add_reviewer(store: Store, username: str, display_name: str | None = None,
                  role: str = "reviewer", password: str | None = None,
                  actor: str | None = None) -> int:
     if role not in ROLES:
         raise RepoError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not username.strip():
+    # One person, one name: trimmed, and unique without regard to case (single sign-on
+    # matches e-mail addresses without case, so "ANA" and "ana" must be one account).
+    username = (username or "").strip()
+    if not username:
         raise RepoError("a reviewer needs a user name")
     with store.session() as s:
-        if s.scalars(select(Reviewer).where(Reviewer.username == username)).first():
-            raise RepoError(f"a reviewer called {username!r} already exists")
-        r = Reviewer(username=username.strip(), display_name=display_name or username,
+        clash = s.scalars(select(Reviewer.username).where(
+            func.lower(Reviewer.username) == username.lower())).first()
+        if clash is not None:
+            raise RepoError(f"a reviewer called {clash!r} already exists (user names are "
+                            "compared without case)")
+        r = Reviewer(username=username, display_name=(display_name or "").strip() or username,
                      role=role, password_hash=hash_password(password) if password else None)
         s.add(r)
         s.flush()
@@ -285,14 +303,18 @@ def add_reviewer(store: Store, username: str, display_name: str | None = None,
 
 def authenticate(store: Store, username: str, password: str) -> Reviewer | None:
     """The active reviewer whose password matches, else None (no hint which part was wrong)."""
+    name = (username or "").strip().lower()
     with store.session() as s:
-        r = s.scalars(select(Reviewer).where(Reviewer.username == username,
+        r = s.scalars(select(Reviewer).where(func.lower(Reviewer.username) == name,
                                              Reviewer.active.is_(True))).first()
-        if r is None or not r.password_hash:
-            return None
+        # The same argon2 work whether or not the name exists, so a name cannot be
+        # found by timing the answer.
+        stored = r.password_hash if r is not None and r.password_hash else _dummy_hash()
         try:
-            _hasher.verify(r.password_hash, password)
+            _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
+            return None
+        if r is None or not r.password_hash:
             return None
         if _hasher.check_needs_rehash(r.password_hash):
             r.password_hash = _hasher.hash(password)
@@ -432,7 +454,9 @@ def ensure_reports(store: Store, actor: str | None = None) -> int:
     included = set(ta.loc[ta["label"] == "include", "record_id"].astype(int))
     with store.session() as s:
         have = set(s.scalars(select(Report.record_id)))
-        new = sorted(included - have)
+        # a record linked as a duplicate is not sought: its cluster's canonical record is
+        linked = {int(r) for r in live_links(s)["record_id"]}
+        new = sorted(included - have - linked)
         if new:
             s.execute(insert(Report), [{"record_id": r, "retrieval": "sought",
                                         "created_at": utcnow()} for r in new])

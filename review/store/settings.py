@@ -54,6 +54,10 @@ class Settings:
     ranking_model: str | None = None
     #: How long a sign-in lasts.
     session_hours: float = 12.0
+    #: Minutes a record handed to a reviewer stays theirs undecided (then it goes back).
+    claim_minutes: int = 30
+    #: Leads who chose to screen (a lead is not in the screening pool otherwise).
+    screening_leads: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain JSON-able values (lists for the tuples)."""
@@ -113,6 +117,12 @@ def check(key: str, value: Any) -> Any:
         return _float(key, value, 0.01, 24.0 * 365)
     if key in ("previous_studies", "previous_reports"):
         return _int(key, value, 0)
+    if key == "claim_minutes":
+        return _int(key, value, 1, 24 * 60)
+    if key == "screening_leads":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise SettingsError(f"setting {key}: expected a list of reviewer ids, not {value!r}")
+        return tuple(_int(key, v, 1) for v in value)
     if key == "sampling_start":
         return None if value is None else _int(key, value, 0)
     if key == "ranking_model":

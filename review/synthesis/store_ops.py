@@ -103,29 +103,101 @@ def _whole_sample(results: pd.DataFrame, outcome: str, time_point: str | None) -
     return sel
 
 
+#: Which result a study contributes when it reports several usable ones at the time point.
+RESULT_CHOICES = {"all": "every result (three-level model)",
+                  "first": "the first result extracted",
+                  "largest_n": "the result with the largest sample"}
+
+
+def time_points(results: pd.DataFrame, outcome: str) -> list[str]:
+    """The time points at which whole-sample effect data of ``outcome`` was extracted."""
+    sel = _whole_sample(results, outcome, None)
+    return [str(t) for t in dict.fromkeys(sel["time_point"].dropna())]
+
+
+def _size(r: Mapping[str, Any]) -> float:
+    e = r["effect"] or {}
+    if e.get("kind") in ("continuous", "dichotomous"):
+        arms = [e.get("intervention") or {}, e.get("comparator") or {}]
+        return float(sum(float(a.get("n") or a.get("total") or 0) for a in arms))
+    return float(e.get("n") or 0)
+
+
+def _describe(r: Mapping[str, Any]) -> str:
+    def text(key: str) -> str | None:
+        v = r.get(key)
+        return str(v) if isinstance(v, str) and v.strip() else None
+
+    bits = [text("measure_text"),
+            f"time point {text('time_point')}" if text("time_point") else "no time point",
+            f"subgroup {text('subgroup')}" if text("subgroup") else None]
+    return f"{r['study']} ({', '.join(b for b in bits if b)})"
+
+
 def study_effects(results: pd.DataFrame, outcome: str, measure: str,
                   time_point: str | None = None, level: float = 0.95,
-                  all_results: bool = False) -> tuple[pd.DataFrame, list[str]]:
+                  result: str = "all", all_results: bool = False
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """One effect per study (yi, vi on the analysis scale) for ``outcome`` and ``measure``.
 
-    Per study the first whole-sample result (in the order extracted) that can give
-    ``measure`` is used — or, with ``all_results``, every such result (several rows per
-    study, for the three-level model). Returns the frame (study_id, study, yi, vi, n,
-    source, measure_text, time_point, flipped; ``attrs["direction_of_benefit"]`` says which
-    way they read) and notes for the reader.
+    The choice is explicit: where ``outcome`` was extracted at more than one time
+    point, ``time_point`` must name one (results at two time points of one study
+    are not independent, and pooling a 12-month follow-up with post-intervention
+    results answers no question); where a study gives several whole-sample results
+    at that time point, ``result`` says which (:data:`RESULT_CHOICES`; ``all``, or
+    ``all_results``, keeps every one, several rows per study, for the three-level
+    model). Every result of the outcome that is not pooled is named in the notes, with why.
+
+    Returns the frame (study_id, study, yi, vi, n, source, measure_text, time_point,
+    flipped; ``attrs["direction_of_benefit"]`` says which way they read) and notes.
     """
+    if all_results:
+        result = "all"
     if measure not in POOLABLE:
         raise SynthesisInputError(f"pool as one of {', '.join(POOLABLE)}, not {measure!r}")
-    chosen: dict[Any, dict[str, Any]] = {}
-    for i, r in enumerate(_whole_sample(results, outcome, time_point).to_dict("records")):
-        key = (r["study_id"], i) if all_results else r["study_id"]
-        if key not in chosen and _gives(r, measure):
-            chosen[key] = r
-    if not chosen:
+    if result not in RESULT_CHOICES:
+        raise SynthesisInputError(f"choose the result per study as one of "
+                                  f"{', '.join(RESULT_CHOICES)}, not {result!r}")
+    points = time_points(results, outcome)
+    if time_point is None and len(points) > 1:
+        raise SynthesisInputError(
+            f"{outcome!r} was extracted at {len(points)} time points ({', '.join(points)}); "
+            "choose one (--time-point in the CLI, “Time point” in the app)")
+    if time_point is not None and points and time_point not in points:
+        raise SynthesisInputError(f"no whole-sample result of {outcome!r} at time point "
+                                  f"{time_point!r} (time points: {', '.join(points)})")
+    results = results.assign(_i=range(len(results)))
+    usable: dict[Any, list[dict[str, Any]]] = {}
+    for r in _whole_sample(results, outcome, time_point).to_dict("records"):
+        if _gives(r, measure):
+            usable.setdefault(r["study_id"], []).append(r)
+    if not usable:
         raise SynthesisInputError(f"no study reports {outcome!r} in a form that gives {measure}")
+    chosen: dict[Any, dict[str, Any]] = {}
+    for sid, rows in usable.items():
+        if result == "all":
+            chosen.update({(sid, r["_i"]): r for r in rows})
+        else:
+            chosen[sid] = rows[0] if result == "first" else max(rows, key=_size)
+    left_out = []
+    for r in results[results["outcome"] == outcome].to_dict("records"):
+        if any(r["_i"] == c["_i"] for c in chosen.values()):
+            continue
+        if time_point is not None and r.get("time_point") != time_point:
+            why = "another time point"
+        elif isinstance(r.get("subgroup"), str) and r["subgroup"]:
+            why = "a subgroup"
+        elif r.get("effect") is None or not _gives(r, measure):
+            why = f"cannot give {measure}"
+        else:
+            why = f"not {RESULT_CHOICES[result]} of its study"
+        left_out.append(f"{_describe(r)}: {why}")
+    notes: list[str] = []
+    if left_out:
+        notes.append(f"Left out of the pooling ({len(left_out)}): " + "; ".join(left_out) + ".")
     directions = [r["direction_of_benefit"] for r in chosen.values()]
     majority = LOWER if directions.count(LOWER) > directions.count(HIGHER) else HIGHER
-    rows, notes, flipped = [], [], []
+    rows, flipped = [], []
     for r in chosen.values():
         yi, vi, n, source = _one_effect(r, measure, level)
         turn = r["direction_of_benefit"] in (HIGHER, LOWER) and \
@@ -373,11 +445,12 @@ def _with_study_facts(effects: pd.DataFrame, ex: pd.DataFrame, codebook: Codeboo
 def meta_panel(ex: pd.DataFrame, codebook: Codebook | None, *, outcome: str,
                time_point: str | None, measure: str, method: str = "REML",
                hksj: bool = False, subgroup: str | None = None,
-               years: Mapping[str, int] | None = None, title: str | None = None) -> Panel:
+               years: Mapping[str, int] | None = None, title: str | None = None,
+               result: str = "first") -> Panel:
     """One outcome's analysis: numbers, forest and funnel plots, tables and downloads."""
     try:
         effects, notes = study_effects(results_frame(ex), outcome, measure, time_point,
-                                       all_results=True)
+                                       result=result)
         effects = _with_study_facts(effects, ex, codebook)
         a = analyse(effects, measure, method, hksj and method != "FE", subgroup=subgroup,
                     years={int(k): int(v) for k, v in (years or {}).items()}, notes=notes)

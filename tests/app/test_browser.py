@@ -185,7 +185,7 @@ def test_sign_in_screen_three_records_with_reasons_and_see_counts(served, browse
     sign_in(page, base, "ana", "ana-demo")
     shots = shots_dir(tmp_path)
     assert metric(page, "Screened by you") == "0"
-    assert metric(page, "Records finished") == "0 / 12"
+    assert metric(page, "Records decided by the team") == "0 / 12"
 
     # The first record is the hostile one: it must read as the characters it holds.
     card = page.locator("[data-testid=stVerticalBlock]",
@@ -211,7 +211,7 @@ def test_sign_in_screen_three_records_with_reasons_and_see_counts(served, browse
         wait_metric(page, "Screened by you", str(i + 1))
         wait_record_not(page, rid)
     wait_metric(page, "You excluded", "3")
-    wait_metric(page, "Records finished", "3 / 12")
+    wait_metric(page, "Records decided by the team", "3 / 12")
     assert len(set(seen)) == 3
     with review.store.session() as s:
         got = s.execute(select(Decision.record_id, Decision.label, Decision.reason)

@@ -107,14 +107,17 @@ def test_pair_shown_side_by_side_with_differences_marked(review: dict) -> None:
     assert table.loc["doi", "differs"] == "A only"
     assert "issue" not in table.index  # neither record has it
     # the page says which record the confirmation keeps: the more complete one
-    assert any(f"keeps record #{review['full']} as the canonical" in x.value for x in at.text)
+    said = [unescape_markdown(m.value) for m in at.markdown]
+    assert any(f"keeps record #{review['full']} as the canonical" in x for x in said)
+    # ... and names every record it will move, before it runs
+    assert any(f"- #{review['sparse']} · " in x for x in said)
 
 
 def test_confirm_links_the_less_complete_record_to_the_more_complete(review: dict) -> None:
     at = open_page(review)
     at.button(key="dup_confirm").click().run()
     assert not at.exception, at.exception
-    said = f"record #{review['sparse']} linked to #{review['full']}"
+    said = f"record(s) #{review['sparse']} linked to #{review['full']}"
     assert any(said in unescape_markdown(s.value) for s in at.success)
     assert links(review["db"]) == [(review["sparse"], review["full"], "manual")]
     assert metric(at, "Pairs to check") == "1"
@@ -134,10 +137,12 @@ def test_warns_when_the_record_to_be_linked_carries_decisions(review: dict) -> N
                       stage="title_abstract", label="include")
     store.close()
     at = open_page(review)
-    assert any(f"#{review['sparse']} carries 1 screening decision" in w.value
-               for w in at.warning)
+    said = [unescape_markdown(m.value) for m in at.markdown]
+    assert any(f"#{review['sparse']} · " in x and "1 screening decision(s) stop counting" in x
+               for x in said)
     at.selectbox(key="dup_candidate").set_value(review["c_nasty"]).run()
-    assert not at.warning  # the full record stays canonical: nothing stops counting
+    said = [unescape_markdown(m.value) for m in at.markdown]
+    assert not any("stop counting" in x for x in said)  # the full record stays canonical
 
 
 def test_reject_keeps_two_records(review: dict) -> None:
@@ -206,3 +211,131 @@ def test_confirm_and_unmerge_on_postgresql(pg_url: str) -> None:
     at.button(key="dup_unmerge").click().run()
     assert not at.exception, at.exception
     assert links(review["db"]) == []
+
+
+# --- finding 1 and 2 of issue 16: act on the pair shown, never move a full-text record -----
+
+
+def _add_cluster(db: str, record_id: int, canonical_id: int) -> None:
+    store = open_store(db)
+    repo.link_duplicate(store, record_id, canonical_id, method="auto", actor="run")
+    store.close()
+
+
+def _report_in_study(db: str, record_id: int, label: str = "Okafor 2019") -> int:
+    from review.store.models import Report, Study
+
+    store = open_store(db)
+    with store.session() as s:
+        study = Study(label=label)
+        s.add(study)
+        s.flush()
+        s.add(Report(record_id=record_id, study_id=study.id))
+        sid = study.id
+    store.close()
+    return sid
+
+
+def test_a_record_of_a_study_is_never_linked_and_same_study_is_offered(review: dict) -> None:
+    """A protocol vs its results paper: both reached full text as reports of one study."""
+    _report_in_study(review["db"], review["full"])
+    store = open_store(review["db"])
+    lead = int(repo.reviewers_frame(store).set_index("username").loc["lena", "reviewer_id"])
+    repo.add_decision(store, record_id=review["sparse"], reviewer_id=lead, stage="full_text",
+                      label="include")
+    from review.store.models import Report
+
+    with store.session() as s:
+        s.add(Report(record_id=review["sparse"]))
+    store.close()
+    at = open_page(review)
+    assert at.button(key="dup_confirm").disabled
+    warned = " ".join(unescape_markdown(w.value) for w in at.warning)
+    assert "never linked as a duplicate" in warned and "Same study, another report" in warned
+    at.button(key="dup_same_study").click().run()
+    assert not at.exception, at.exception
+    assert links(review["db"]) == []  # nothing moved
+    store = open_store(review["db"])
+    from review.report.inputs import reports_frame
+
+    rf = reports_frame(store).set_index("record_id")
+    assert rf.loc[review["full"], "study_id"] == rf.loc[review["sparse"], "study_id"]
+    with store.session() as s:
+        assert s.get(DedupCandidate, review["c_sparse"]).status == "same_study"
+    store.close()
+
+
+def test_the_store_refuses_what_the_page_disables(review: dict) -> None:
+    from review.dedup import store_ops
+
+    _report_in_study(review["db"], review["sparse"])
+    store = open_store(review["db"])
+    # SPARSE is the less complete record, so confirming would have linked it; it is the one
+    # with a study, so it is kept as canonical instead and FULL moves
+    plan = store_ops.plan_confirm(store, review["c_sparse"])
+    assert plan.keep == review["sparse"] and plan.moves == (review["full"],)
+    _report_in_study(review["db"], review["full"], "Another 2019")
+    with pytest.raises(store_ops.DedupStoreError, match="never linked"):
+        store_ops.confirm_candidate(store, review["c_sparse"], actor="lena")
+    store.close()
+    assert links(review["db"]) == []
+
+
+def test_a_rejected_pair_is_never_joined_through_a_third_record(review: dict) -> None:
+    """#258/#444 rejected, #444 already in #66's cluster: confirming #66/#258 must not join."""
+    from review.dedup import store_ops
+
+    store = open_store(review["db"])
+    store_ops.reject_candidate(store, review["c_nasty"], actor="lena")  # full ≠ nasty
+    store.close()
+    _add_cluster(review["db"], review["nasty"], review["sparse"])  # nasty already with sparse
+    at = open_page(review)
+    assert at.button(key="dup_confirm").disabled
+    warned = " ".join(unescape_markdown(w.value) for w in at.warning)
+    assert f"#{review['full']} and #{review['nasty']} were kept apart" in warned
+    store = open_store(review["db"])
+    with pytest.raises(store_ops.DedupStoreError, match="kept apart"):
+        store_ops.confirm_candidate(store, review["c_sparse"], actor="lena")
+    with store.session() as s:
+        assert s.get(DedupCandidate, review["c_nasty"]).status == "rejected"
+    store.close()
+
+
+def test_confirm_names_every_record_it_moves_and_settles_pairs_inside(review: dict) -> None:
+    """The other cluster's duplicates move too: the page lists them all; pairs inside settle."""
+    _add_cluster(review["db"], review["other"], review["sparse"])  # sparse's cluster has two
+    store = open_store(review["db"])
+    with store.session() as s:
+        inside = DedupCandidate(record_a=review["full"], record_b=review["other"], score=0.5,
+                                reason="title similar")
+        s.add(inside)
+        s.flush()
+        inside_id = inside.id
+    store.close()
+    at = open_page(review)
+    said = " ".join(unescape_markdown(m.value) for m in at.markdown)
+    assert "links these 2 record(s)" in said
+    assert f"#{review['sparse']} · " in said and f"#{review['other']} · " in said
+    assert any(f"#{inside_id}" in c.value and "settles" in c.value for c in at.caption)
+    at.button(key="dup_confirm").click().run()
+    assert not at.exception, at.exception
+    got = {r: c for r, c, _ in links(review["db"])}
+    assert got == {review["sparse"]: review["full"], review["other"]: review["full"]}
+    store = open_store(review["db"])
+    with store.session() as s:
+        assert s.get(DedupCandidate, inside_id).status == "confirmed"
+    store.close()
+    assert metric(at, "Pairs to check") == "1"  # only full/nasty is left to check
+
+
+def test_confirm_refuses_when_the_clusters_changed_since_the_page(review: dict) -> None:
+    from review.dedup import store_ops
+
+    store = open_store(review["db"])
+    plan = store_ops.plan_confirm(store, review["c_sparse"])
+    _add_cluster(review["db"], review["other"], review["sparse"])
+    with pytest.raises(store_ops.DedupStoreError, match="changed"):
+        store_ops.confirm_candidate(store, review["c_sparse"], actor="lena",
+                                    expect_moves=plan.moves)
+    store.close()
+    assert {r for r, _, _ in links(review["db"])} == {review["other"]}

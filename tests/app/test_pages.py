@@ -49,7 +49,7 @@ def test_reviewer_signs_in_and_sees_the_first_record_and_progress(review, monkey
     assert not at.exception, at.exception
     assert shown_record(at) == review.records[0]
     m = metrics(at)
-    assert m["Screened by you"] == "0" and m["Records finished"] == "0 / 12"
+    assert m["Screened by you"] == "0" and m["Records decided by the team"] == "0 / 12"
     assert "Included (team)" not in m  # blind: no team label counts for a reviewer
     labels = [b.label for b in at.button]
     assert labels[:4] == ["Include", "Exclude", "Maybe", "Undo last"]
@@ -92,7 +92,8 @@ def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:
     second = shown_record(at)
     assert second != first
     assert decisions(review.store, ana) == [(first, "exclude", "Wrong population", "adults only")]
-    assert metrics(at)["You excluded"] == "1" and metrics(at)["Records finished"] == "1 / 12"
+    assert metrics(at)["You excluded"] == "1"
+    assert metrics(at)["Records decided by the team"] == "1 / 12"
     at.button(key=f"include_{second}").click().run()
     assert metrics(at)["You included"] == "1" and metrics(at)["Screened by you"] == "2"
     # Undo the include: a retracted decision is appended and the record comes back.
@@ -105,6 +106,63 @@ def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:
     at.selectbox(key=f"reason_{second}").select("Wrong outcome")
     at.button(key=f"maybe_{second}").click().run()
     assert decisions(review.store, ana)[-1] == (second, "maybe", None, None)
+
+
+def test_a_forged_exclusion_reason_is_not_stored(review, monkeypatch) -> None:
+    """Finding 9 of issue 16: the browser sends a reason the lead never listed.
+
+    A browser can send any value for a select box (AppTest cannot), so the page's
+    callback is run with the session state such a request leaves behind.
+    """
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import screening
+    from review.store import accounts
+
+    token, who = accounts.sign_in(review.store, "ana", "ana-demo")
+    rid = review.records[0]
+    state = {accounts.TOKEN_KEY: token, f"reason_{rid}": "=HYPERLINK(\"http://x\")"}
+    monkeypatch.setattr(screening, "st", types.SimpleNamespace(session_state=state))
+    ctx = AppContext(store=review.store, user=who, settings=repo.get_settings(review.store))
+    screening._decide(ctx, rid, "exclude", "forged-1")
+    assert decisions(review.store, review.ids["ana"]) == []
+    assert state[screening.K_FLASH][0] == "refused"
+    assert "not one of the review's exclusion reasons" in state[screening.K_FLASH][2]
+    state[f"reason_{rid}"] = "Wrong population"  # a listed reason is stored
+    screening._decide(ctx, rid, "exclude", "forged-2")
+    assert decisions(review.store, review.ids["ana"]) == [(rid, "exclude", "Wrong population",
+                                                           None)]
+
+
+def test_the_leads_landing_page_claims_nothing_until_they_join(review, monkeypatch) -> None:
+    """Finding 5 of issue 16: opening Screening as lead takes no record from the team."""
+    from review.store.models import Assignment
+
+    at = sign_in(app_for(review, monkeypatch), "lead")
+    assert not at.exception, at.exception
+    assert any("not in the screening pool" in i.value for i in at.info)
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []
+    at.button(key="pool_join").click().run()
+    assert not at.exception, at.exception
+    first = shown_record(at)
+    with review.store.session() as s:
+        held = s.execute(select(Assignment.record_id, Assignment.reviewer_id)).all()
+    assert [tuple(h) for h in held] == [(first, review.ids["lead"])]
+    at.button(key="pool_leave").click().run()
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []  # released when leaving
+
+
+def test_sign_out_releases_the_record_on_screen(review, monkeypatch) -> None:
+    from review.store.models import Assignment
+
+    at = sign_in(app_for(review, monkeypatch), "ana")
+    shown_record(at)
+    at.button(key="sign_out").click().run()
+    with review.store.session() as s:
+        assert s.execute(select(Assignment.id)).all() == []
 
 
 def test_a_repeated_click_is_recorded_once(review, monkeypatch) -> None:
@@ -176,6 +234,27 @@ def test_lead_adds_a_reviewer_who_can_then_sign_in(review, monkeypatch) -> None:
     assert new.title[0].value == "Title/abstract screening"
 
 
+def test_add_a_reviewer_keeps_the_fields_on_a_validation_error(review, monkeypatch) -> None:
+    """Finding 14 of issue 16: a refused "Add a reviewer" does not clear what was typed."""
+    at = sign_in(app_for(review, monkeypatch), "lead")
+    at.session_state["goto"] = "team"
+    at.run()
+    at.text_input(key="new_username").input(" ANA ")  # "ana" exists (names without case)
+    at.text_input(key="new_display").input("Another Ana")
+    at.text_input(key="new_password").input("long-enough-1")
+    next(b for b in at.button if b.label == "Add reviewer").click().run()
+    assert any("already exists" in e.value for e in at.error)
+    assert at.text_input(key="new_username").value == " ANA "
+    assert at.text_input(key="new_display").value == "Another Ana"
+    at.text_input(key="new_username").input("cara")
+    next(b for b in at.button if b.label == "Add reviewer").click().run()
+    assert any("Added cara" in unescape_markdown(s.value) for s in at.success)
+    assert at.text_input(key="new_username").value == ""  # emptied for the next person
+    at.number_input(key="set_claim").set_value(10)
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert repo.get_settings(review.store)["claim_minutes"] == 10
+
+
 def test_lead_changes_settings_and_the_change_is_audited(review, monkeypatch) -> None:
     at = sign_in(app_for(review, monkeypatch), "lead")
     at.session_state["goto"] = "team"
@@ -195,9 +274,10 @@ def test_lead_changes_settings_and_the_change_is_audited(review, monkeypatch) ->
             AuditLog.action == "set_setting", AuditLog.actor == "lead"))}
     assert changed == {"reviewers_per_record", "blind", "exclusion_reasons_title_abstract",
                        "highlight_include"}
-    # The screening page offers the new reasons at once.
+    # The screening page offers the new reasons at once (the lead joins the pool to screen).
     at.session_state["goto"] = "screening"
     at.run()
+    at.button(key="pool_join").click().run()
     rid = shown_record(at)
     assert at.selectbox(key=f"reason_{rid}").options == [
         "(no reason)", "Wrong population", "Not about loneliness"]
@@ -254,7 +334,7 @@ def test_lead_resolves_a_conflict_and_sees_kappa(dual_review, monkeypatch) -> No
     rid = conflicted[0]
     at.radio(key=f"res_label_title_abstract_{rid}").set_value("exclude")
     at.selectbox(key=f"res_reason_title_abstract_{rid}").select("Wrong outcome")
-    at.text_input(key=f"res_note_title_abstract_{rid}").input("discussed 3 May")
+    at.text_area(key=f"res_note_title_abstract_{rid}").input("discussed 3 May")
     next(b for b in at.button if b.label == "Resolve").click().run()
     assert not at.exception, at.exception
     assert metrics(at)["Open conflicts"] == "1"
@@ -267,6 +347,111 @@ def test_lead_resolves_a_conflict_and_sees_kappa(dual_review, monkeypatch) -> No
     assert decisions(dual_review.store, dual_review.ids["ana"])[0][:2] == (rid, "include")
     out = repo.outcomes(dual_review.store, TA).set_index("record_id")
     assert out.at[rid, "status"] == "resolved" and out.at[rid, "label"] == "exclude"
+
+
+def test_conflict_form_preselects_nothing_and_enter_cannot_submit(dual_review, monkeypatch
+                                                                  ) -> None:
+    """Finding 7 of issue 16: no pre-selected label, no form that Enter submits."""
+    rid = _disagree(dual_review)[0]
+    at = sign_in(app_for(dual_review, monkeypatch), "lead")
+    at.session_state["goto"] = "conflicts"
+    at.run()
+    radio = at.radio(key=f"res_label_title_abstract_{rid}")
+    assert radio.value is None and radio.index is None
+    # the note is a text area (Enter adds a line) and there is no st.form to submit
+    at.text_area(key=f"res_note_title_abstract_{rid}").input("first line").run()
+    assert not at.get("form")
+    assert metrics(at)["Open conflicts"] == "2"
+    next(b for b in at.button if b.label == "Resolve").click().run()
+    assert any("Choose the final decision" in e.value for e in at.error)
+    assert metrics(at)["Open conflicts"] == "2"
+    with dual_review.store.session() as s:
+        assert s.execute(select(Resolution.id)).all() == []
+
+
+def test_a_forged_reason_is_refused_on_the_server(dual_review, monkeypatch) -> None:
+    """Finding 9 of issue 16: a resolution's label and reason are checked on the server."""
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import conflicts
+    from review.store import accounts
+
+    rid = _disagree(dual_review)[0]
+    _token, lead = accounts.sign_in(dual_review.store, "lead", "lead-demo")
+    ctx = AppContext(store=dual_review.store, user=lead,
+                     settings=repo.get_settings(dual_review.store))
+    for label, reason in (("exclude", "<b>made-up reason</b>"), ("delete", None),
+                          ("maybe", None)):  # "maybe" is not offered at full text
+        stage = "full_text" if label == "maybe" else "title_abstract"
+        state = {f"res_label_{stage}_{rid}": label, f"res_reason_{stage}_{rid}": reason}
+        monkeypatch.setattr(conflicts, "st", types.SimpleNamespace(session_state=state))
+        conflicts._resolve(ctx, stage, rid)
+        assert "Not resolved" in state[conflicts.K_ERROR]
+    with dual_review.store.session() as s:
+        assert s.execute(select(Resolution.id)).all() == []
+
+
+def test_blind_team_counts_do_not_tell_whether_the_other_reviewer_agreed(dual_review,
+                                                                        monkeypatch) -> None:
+    """Finding 6 of issue 16: with 2 reviewers per record, agreement must not show."""
+    rec = dual_review.records[0]
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ben"],
+                      stage=TA, label="include")
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ana"],
+                      stage=TA, label="include")
+    at = sign_in(app_for(dual_review, monkeypatch), "ana")
+    agreed = {k: v for k, v in metrics(at).items()}
+    repo.add_decision(dual_review.store, record_id=rec, reviewer_id=dual_review.ids["ben"],
+                      stage=TA, label="exclude", reason="Wrong outcome")  # now a conflict
+    at.run()
+    assert metrics(at) == agreed  # every number ana sees is the same either way
+    assert "Records finished" not in agreed and "Included (team)" not in agreed
+    assert agreed["Records decided by the team"] == "1 / 12"
+    assert not any("recall" in x.value.lower() for x in [*at.info, *at.success, *at.caption])
+    # the lead sees the conflict
+    lead = sign_in(app_for(dual_review, monkeypatch), "lead")
+    assert metrics(lead)["Records finished"] == "0 / 12"
+
+
+def test_a_switched_off_reviewers_tab_gets_no_more_team_counts(review, monkeypatch) -> None:
+    """Finding 13 of issue 16: the timed progress rerun checks the session itself."""
+    import types
+
+    from review.app.context import AppContext
+    from review.app.pages import screening
+    from review.store import accounts
+
+    token, ana = accounts.sign_in(review.store, "ana", "ana-demo")
+    shown: list[str] = []
+
+    class Rerun(Exception):
+        pass
+
+    def rerun(scope: str = "app") -> None:
+        raise Rerun(scope)
+
+    class Col:
+        def metric(self, label, *_a, **_k):
+            shown.append(label)
+
+        def progress(self, *_a, **_k):
+            shown.append("progress")
+
+    fake = types.SimpleNamespace(
+        session_state={accounts.TOKEN_KEY: token}, rerun=rerun,
+        columns=lambda spec, **_k: [Col() for _ in (spec if isinstance(spec, list) else
+                                                     range(spec))])
+    monkeypatch.setattr(screening, "st", fake)
+    ctx = AppContext(store=review.store, user=ana, settings=repo.get_settings(review.store))
+    screening._team_progress.__wrapped__(ctx)
+    assert "Records decided by the team" in shown  # signed in: the counts come
+    shown.clear()
+    lead = review.ids["lead"]
+    accounts.set_reviewer_active(review.store, ana.reviewer_id, False, str(lead))
+    with pytest.raises(Rerun):
+        screening._team_progress.__wrapped__(ctx)
+    assert shown == []  # switched off: not one number more
 
 
 def test_not_blind_shows_the_other_reviewers_label_blind_does_not(dual_review, monkeypatch

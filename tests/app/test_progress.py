@@ -91,3 +91,4 @@ def test_slow_summaries_are_served_stale_and_refreshed_beside_the_reviewer() -> 
     gate.set()
     cache.join("r")
     assert cache.get("r", 4, slow_v4) == "slow v4"
+

@@ -171,3 +171,50 @@ def test_the_app_refits_the_real_ranker_in_a_helper_process(small) -> None:
     first = queue.next_record(store, ben).record_id
     titles = repo.records_frame(store).set_index("record_id")["title"]
     assert "mentoring" in titles[first]
+
+
+# --- finding 5 of issue 16: claims expire, are released, and a lead screens by choice -------
+
+
+def test_an_undecided_claim_expires_and_goes_to_the_next_reviewer(small) -> None:
+    from datetime import timedelta
+
+    from review.store.models import utcnow
+
+    store, ana, ben = small.store, small.ids["ana"], small.ids["ben"]
+    held = queue.next_record(store, ana).record_id  # ana opens a record and walks away
+    assert queue.next_record(store, ben).record_id != held  # one reviewer per record
+    # 29 minutes later it is still hers; 31 minutes later it is released
+    assert queue.release_expired(store, minutes=30, now=utcnow() + timedelta(minutes=29),
+                                 force=True) == 0
+    assert queue.release_expired(store, minutes=30, now=utcnow() + timedelta(minutes=31),
+                                 force=True) == 2  # ana's and ben's
+    assert queue.open_assignments(store, ana) == []
+    assert queue.next_record(store, ben).record_id == held
+    # a decided record is never released
+    decide(store, held, ben)
+    assert queue.release_expired(store, minutes=30, now=utcnow() + timedelta(days=1),
+                                 force=True) == 0
+
+
+def test_the_claim_lifetime_is_a_team_setting() -> None:
+    assert queue.claim_minutes({}) == 30
+    assert queue.claim_minutes({"claim_minutes": 10}) == 10
+    assert queue.claim_minutes({"claim_minutes": "nonsense"}) == 30
+
+
+def test_sign_out_and_switching_off_release_only_undecided_claims(small) -> None:
+    store, ana, ben = small.store, small.ids["ana"], small.ids["ben"]
+    first = queue.next_record(store, ana).record_id
+    decide(store, first, ana)
+    second = queue.next_record(store, ana).record_id
+    assert queue.release_claims(store, ana) == 1  # second goes back, first stays hers
+    assert queue.next_record(store, ben).record_id in (second, small.records[0])
+    assert queue.open_assignments(store, ana) == []
+
+
+def test_a_lead_is_in_the_pool_only_by_choice() -> None:
+    assert queue.in_pool({}, 3, "reviewer")
+    assert not queue.in_pool({}, 3, "lead")
+    assert queue.in_pool({"screening_leads": [3]}, 3, "lead")
+    assert not queue.in_pool({"screening_leads": [4]}, 3, "lead")

@@ -15,7 +15,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening.agreement import agreement_table
 from review.screening.decisions import record_detail, records_brief, visible_decisions
-from review.stages import Stage, current_decisions, stage_outcomes
+from review.stages import DecisionError, Stage, checked_decision, current_decisions, stage_outcomes
 from review.store import accounts, repo
 from review.store.models import STAGES
 
@@ -25,8 +25,11 @@ URL = "conflicts"
 ROLES = ("lead",)
 
 STAGE_WORDS = {s.value: s.words for s in Stage}
-FINAL_LABELS = ("include", "exclude", "maybe")
+#: What a lead may resolve a record as, per stage (a full text is in hand: no "maybe").
+FINAL_LABELS = {"title_abstract": ("include", "exclude", "maybe"),
+                "full_text": ("include", "exclude")}
 K_FLASH = "conf_flash"
+K_ERROR = "conf_error"
 NO_REASON = "(no reason)"
 
 
@@ -38,11 +41,19 @@ def conflicts_frame(decisions: pd.DataFrame, resolutions: pd.DataFrame, per_reco
 
 
 def _resolve(ctx: AppContext, stage: str, record_id: int) -> None:
-    label = st.session_state[f"res_label_{stage}_{record_id}"]
+    label = st.session_state.get(f"res_label_{stage}_{record_id}")
     reason = st.session_state.get(f"res_reason_{stage}_{record_id}")
     reason = None if label != "exclude" or reason == NO_REASON else reason
     note = (st.session_state.get(f"res_note_{stage}_{record_id}") or "").strip() or None
     ctx.require(*ROLES)
+    if label is None:  # nothing is pre-selected: the lead must choose
+        st.session_state[K_ERROR] = "Choose the final decision first."
+        return
+    try:  # the radio's and select box's values are checked against what was offered
+        reason = checked_decision(ctx.settings, stage, label, reason, FINAL_LABELS[stage])
+    except DecisionError as exc:
+        st.session_state[K_ERROR] = f"Not resolved: {exc}."
+        return
     repo.add_resolution(ctx.store, record_id=record_id, stage=stage, label=label,
                         resolved_by=ctx.user.reviewer_id, reason=reason, note=note)
     st.session_state[K_FLASH] = f"Resolved #{record_id} as {label}" + (
@@ -72,14 +83,18 @@ def _conflict_panel(ctx: AppContext, stage: str, record_id: int, decisions: pd.D
     })
     st.dataframe(table, hide_index=True, width="stretch")
     reasons = [NO_REASON, *[str(r) for r in ctx.settings.get(f"exclusion_reasons_{stage}") or []]]
-    with st.form(f"resolve_{stage}_{record_id}", border=False):
-        c1, c2 = st.columns([1, 2])
-        c1.radio("Final decision", FINAL_LABELS, key=f"res_label_{stage}_{record_id}",
-                 horizontal=True)
-        c2.selectbox("Reason (for exclude)", reasons, key=f"res_reason_{stage}_{record_id}")
-        st.text_input("Note", key=f"res_note_{stage}_{record_id}", max_chars=2000)
-        st.form_submit_button("Resolve", type="primary", on_click=_resolve,
-                              args=(ctx, stage, record_id))
+    # No st.form: Enter in a form's text field submits it, and a resolution must be a
+    # deliberate click. Nothing is pre-selected, so the lead's choice is their own.
+    error = st.session_state.pop(K_ERROR, None)
+    if error:
+        st.error(escape_markdown(error))
+    c1, c2 = st.columns([1, 2])
+    c1.radio("Final decision", FINAL_LABELS[stage], key=f"res_label_{stage}_{record_id}",
+             horizontal=True, index=None)
+    c2.selectbox("Reason (for exclude)", reasons, key=f"res_reason_{stage}_{record_id}")
+    st.text_area("Note", key=f"res_note_{stage}_{record_id}", max_chars=2000, height=68)
+    st.button("Resolve", type="primary", key=f"res_go_{stage}_{record_id}", on_click=_resolve,
+              args=(ctx, stage, record_id))
 
 
 def _agreement(ctx: AppContext, names: dict[int, str]) -> None:

@@ -85,25 +85,45 @@ def _candidate(ctx: AppContext, pending: pd.DataFrame) -> None:
         with lb:
             show_text(b.get("abstract") or "(no abstract)")
 
-    keep, lose = ops.canonical_after_confirm(ctx.store, int(cid))
-    if keep == lose:
-        st.info("These two records are already in one cluster.")
-    else:
-        st.text(f"Confirming keeps record #{keep} as the canonical record (the more complete "
-                f"one) and links #{lose}" + (" with its duplicates" if lose not in
-                                              (a["record_id"], b["record_id"]) else "") + ".")
-        counts = ops.decision_counts(ctx.store, [lose])
-        if counts[lose]:
-            st.warning(f"Record #{lose} carries {counts[lose]} screening decision(s); as a "
-                       "duplicate they stay in the store but no longer count.")
+    plan = ops.plan_confirm(ctx.store, int(cid))
     me = ctx.user.username
-    b1, b2 = st.columns(2)
-    if b1.button("Confirm: same work", key="dup_confirm", type="primary"):
+    st.subheader("What each answer does")
+    titles = ops.record_titles(ctx.store, list(plan.moves))
+    counts = ops.decision_counts(ctx.store, list(plan.moves))
+    lines = [f"#{r} · {shorten(titles[r], 90)}"
+             + (f" ({counts[r]} screening decision(s) stop counting)" if counts[r] else "")
+             for r in plan.moves]
+    if lines:  # every record it would move, named before anything runs (allowed or not)
+        would = "would keep" if plan.blocked else "keeps"
+        st.markdown(escape_markdown(
+            f"“Confirm: same work” {would} record #{plan.keep} as the canonical record and "
+            f"links these {len(plan.moves)} record(s) to it:") + "\n\n" + "\n".join(
+            "- " + escape_markdown(x) for x in lines))
+    for why in plan.blocked:
+        st.warning(escape_markdown(f"Cannot confirm as duplicates: {why}."))
+    if plan.settles and not plan.blocked:
+        st.caption("It also settles the pair(s) now inside one cluster: "
+                   + ", ".join(f"#{c}" for c in plan.settles) + ".")
+    st.caption("“Same study, another report” keeps both records (a protocol and its results "
+               "paper are two reports of one study under PRISMA 2020) and groups their "
+               "reports into one study. “Not duplicates” keeps them apart. Neither moves a "
+               "record.")
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Confirm: same work", key="dup_confirm", type="primary",
+                 disabled=bool(plan.blocked)):
         def confirm() -> str:
-            ops.confirm_candidate(ctx.store, int(cid), actor=me)
-            return f"Pair #{cid} confirmed: record #{lose} linked to #{keep}."
+            ops.confirm_candidate(ctx.store, int(cid), actor=me, expect_moves=plan.moves)
+            return (f"Pair #{cid} confirmed: record(s) "
+                    + ", ".join(f"#{r}" for r in plan.moves) + f" linked to #{plan.keep}.")
         _act(confirm)
-    if b2.button("Not duplicates", key="dup_reject"):
+    if b2.button("Same study, another report", key="dup_same_study",
+                 type="primary" if plan.blocked and plan.same_study_possible else "secondary"):
+        def same_study() -> str:
+            sid = ops.same_study_candidate(ctx.store, int(cid), actor=me)
+            grouped = f" and their reports grouped into study #{sid}" if sid else ""
+            return f"Pair #{cid} kept as two reports of one study{grouped}."
+        _act(same_study)
+    if b3.button("Not duplicates", key="dup_reject"):
         def reject() -> str:
             ops.reject_candidate(ctx.store, int(cid), actor=me)
             return f"Pair #{cid} kept as two records."

@@ -93,6 +93,8 @@ def _metrics(reports: pd.DataFrame, mine: dict[int, dict[str, Any]], blind: bool
         cols[3].metric("Assessed", c["assessed"])
         cols[4].metric("Included", c["included"])
         cols[5].metric("Excluded", c["excluded"])
+        st.caption(f"Included: {c['included']} reports of {c['included_studies']} studies "
+                   "(counted as in PRISMA and the evidence tables).")
         if c["conflicts"]:
             st.warning(f"{c['conflicts']} report(s) have conflicting decisions: resolve them on "
                        "the conflicts page.")

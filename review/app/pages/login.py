@@ -98,7 +98,12 @@ def render_sign_in(store: Store, token_key: str) -> bool:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        result = accounts.sign_in(store, username, password, ttl=accounts.session_length(settings))
+        try:
+            result = accounts.sign_in(store, username, password,
+                                      ttl=accounts.session_length(settings))
+        except accounts.SignInThrottled as exc:
+            st.error(str(exc))
+            return False
         if result is None:
             st.error(FAILED)
             return False

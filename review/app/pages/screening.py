@@ -23,7 +23,7 @@ from review.app import progress
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
 from review.screening import decisions, queue
-from review.stages import Stage
+from review.stages import DecisionError, Stage, checked_decision
 from review.store import Store, StoreBusyError, accounts, repo
 
 TITLE = "Screening"
@@ -66,9 +66,32 @@ def current_record(ctx: AppContext) -> int | None:
     if rid is not None and _still_open(ctx.store, me, int(rid)):
         return int(rid)
     claim = queue.next_record(ctx.store, me, STAGE,
-                              per_record=int(ctx.settings.get("reviewers_per_record", 1)))
+                              per_record=int(ctx.settings.get("reviewers_per_record", 1)),
+                              claim_for=queue.claim_minutes(ctx.settings))
     st.session_state[K_CURRENT] = None if claim is None else claim.record_id
     return st.session_state[K_CURRENT]
+
+
+def _pool_choice(ctx: AppContext) -> bool:
+    """A lead screens only by choice; returns whether this person is in the screening pool."""
+    if ctx.user.role != "lead":
+        return True
+    joined = queue.in_pool(ctx.settings, ctx.user.reviewer_id, ctx.user.role)
+    leads = [int(x) for x in ctx.settings.get("screening_leads") or []]
+    if not joined:
+        st.info("As lead you are not in the screening pool, so opening this page takes no "
+                "record from the team. Join it to screen records yourself.")
+        if st.button("Join the screening pool", key="pool_join"):
+            repo.set_setting(ctx.store, "screening_leads", [*leads, ctx.user.reviewer_id],
+                             ctx.user.username)
+            st.rerun()
+        return False
+    if st.button("Leave the screening pool", key="pool_leave"):
+        repo.set_setting(ctx.store, "screening_leads",
+                         [x for x in leads if x != ctx.user.reviewer_id], ctx.user.username)
+        queue.release_claims(ctx.store, ctx.user.reviewer_id, STAGE)
+        st.rerun()
+    return True
 
 
 # --- actions (button callbacks: they run before the page is drawn again) ----------------------
@@ -89,6 +112,11 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
     reason = st.session_state.get(f"reason_{record_id}") if label == "exclude" else None
     if reason == NO_REASON:
         reason = None
+    try:  # checked on the server: a select box's value is whatever the browser sent
+        reason = checked_decision(ctx.settings, STAGE, label, reason)
+    except DecisionError as exc:
+        st.session_state[K_FLASH] = ("refused", record_id, str(exc))
+        return
     note = (st.session_state.get(f"note_{record_id}") or "").strip() or None
     try:  # the store retries a busy SQLite file; past that, say so (nothing was saved)
         repo.add_decision(ctx.store, record_id=record_id, reviewer_id=me.reviewer_id,
@@ -100,7 +128,8 @@ def _decide(ctx: AppContext, record_id: int, label: str, request_id: str) -> Non
     st.session_state[K_SERIAL] = st.session_state.get(K_SERIAL, 0) + 1
     claim = queue.next_record(ctx.store, me.reviewer_id, STAGE,
                               per_record=int(ctx.settings.get("reviewers_per_record", 1)),
-                              skip=frozenset({record_id}))
+                              skip=frozenset({record_id}),
+                              claim_for=queue.claim_minutes(ctx.settings))
     st.session_state[K_CURRENT] = None if claim is None else claim.record_id
     st.session_state[K_FLASH] = (label, record_id, reason)
     queue.maybe_refresh(ctx.store, STAGE)
@@ -137,6 +166,9 @@ def _flash(store: Store) -> None:
         st.rerun(scope="app")  # the app shell shows the sign-in form
     if label == "nothing":
         st.info("Nothing to undo: you have no standing decision.")
+        return
+    if label == "refused":
+        st.error(f"Not saved: {escape_markdown(extra)}. Choose again.")
         return
     if label == "busy":
         st.error(escape_markdown(extra), icon=":material/hourglass_top:")
@@ -186,24 +218,38 @@ def _my_counts(ctx: AppContext) -> None:
 
 @st.fragment(run_every=PROGRESS_EVERY)
 def _team_progress(ctx: AppContext) -> None:
-    """Team counts and the recall estimate; redrawn on its own every few seconds."""
+    """Team counts and the recall estimate; redrawn on its own every few seconds.
+
+    A timed rerun skips the app's sign-in check, so it checks the session itself: a
+    reviewer switched off (or signed out, or expired) gets no more team numbers, and
+    their tab is sent back to the sign-in form.
+    """
     store, me, settings = ctx.store, ctx.user, ctx.settings
+    if not accounts.still_signed_in(store, me, st.session_state.get(accounts.TOKEN_KEY)):
+        st.rerun(scope="app")
     version = decisions.data_version(store, STAGE)
     per = int(settings.get("reviewers_per_record", 1))
-    team = _team(store, version, per)
-    everyone = decisions.sees_everyone(me, settings)
-    cols = st.columns([3, 2, 4] if everyone else [3, 6])
-    cols[0].metric("Records finished", f"{team.finished:,} / {team.to_screen:,}",
+    team = decisions.visible_progress(_team(store, version, per), me, settings)
+    if "finished" not in team:  # blind: only numbers that no reviewer's label moves
+        cols = st.columns([3, 6])
+        cols[0].metric("Records decided by the team", f"{team['decided']:,} / "
+                       f"{team['to_screen']:,}",
+                       help=f"Records decided by {per} reviewer(s), whatever they decided "
+                            "(blind mode hides agreement and the team's labels).")
+        if team["to_screen"]:
+            cols[1].progress(min(team["decided"] / team["to_screen"], 1.0))
+        return  # the recall estimate is made of everyone's labels: not for a blind reviewer
+    cols = st.columns([3, 2, 4])
+    cols[0].metric("Records finished", f"{team['finished']:,} / {team['to_screen']:,}",
                    help="Records with a final decision (agreed, or resolved by the lead).")
-    if everyone:
-        cols[1].metric("Included (team)", team.included,
-                       help=f"{team.conflicts} conflicts, {team.pending} waiting for a "
-                            "second reviewer")
+    cols[1].metric("Included (team)", team["included"],
+                   help=f"{team['conflicts']} conflicts, {team['pending']} waiting for a "
+                        "second reviewer")
     with cols[-1]:
-        if team.to_screen:
-            st.progress(min(team.finished / team.to_screen, 1.0))
+        if team["to_screen"]:
+            st.progress(min(team["finished"] / team["to_screen"], 1.0))
         target = float(settings.get("target_recall", 0.95))
-        est = _recall(store, version, target, team.to_screen)
+        est = _recall(store, version, target, team["to_screen"])
         if est is None:
             st.caption("Estimated recall: being computed in the background; it appears here "
                        "in a few seconds.")
@@ -246,7 +292,7 @@ def _controls(ctx: AppContext, record_id: int) -> None:
     reasons = [NO_REASON, *[str(r) for r in ctx.settings.get(f"exclusion_reasons_{STAGE}") or []]]
     key = f"reason_{record_id}"
     if key in st.session_state and st.session_state[key] not in reasons:
-        reasons.append(st.session_state[key])  # a reason since removed from the list
+        del st.session_state[key]  # a reason no longer offered (or never offered) is not kept
     rid = _request_id(record_id)
     for label, icon in (("include", ":material/check_circle:"), ("exclude", ":material/cancel:"),
                         ("maybe", ":material/help:")):
@@ -269,6 +315,8 @@ def _work(ctx: AppContext) -> None:
         st.rerun(scope="app")  # the sign-in ran out: let the app shell ask again
     _flash(store)
     _my_counts(ctx)
+    if not _pool_choice(ctx):
+        return
     record_id = current_record(ctx)
     if record_id is None:
         st.success("Nothing left for you to screen at title/abstract. Thank you!",

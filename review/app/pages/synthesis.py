@@ -20,6 +20,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown
 from review.extraction import Codebook, FormError, load_forms
 from review.extraction import store_ops as extraction_ops
+from review.report.inputs import included_studies
 from review.screening import fulltext
 from review.store import repo
 from review.synthesis import mechanisms as mech
@@ -66,7 +67,9 @@ def render(ctx: AppContext) -> None:
                 "(submitted, or agreed under dual extraction).")
         return
     ex = mech.extractions_frame(records)
-    st.caption(f"From {ex['study_id'].nunique()} studies' final extractions.")
+    n_included = included_studies(ctx.store)["study_key"].nunique()
+    st.caption(f"From {ex['study_id'].nunique()} studies' final extractions "
+               f"({n_included} included studies, as in PRISMA and the evidence tables).")
     view = st.radio("Show", VIEWS, horizontal=True, key="syn_view")
     params = _choices(ctx, view, ex, codebook)
     if params is None:
@@ -139,11 +142,14 @@ def _meta_choices(ctx: AppContext, ex: pd.DataFrame, codebook: Codebook | None
                        disabled=method == "FE")
     subgroup = st.selectbox("Subgroups", list(SUBGROUPS), key="syn_meta_subgroup",
                             format_func=SUBGROUPS.get)
+    pick = st.selectbox("A study with several results at this time point gives",
+                        list(ops.RESULT_CHOICES), key="syn_meta_result",
+                        format_func=ops.RESULT_CHOICES.get)
     reports = fulltext.reports_frame(ctx.store).dropna(subset=["study_id", "year"])
     years = {str(int(s)): int(y) for s, y in reports.groupby("study_id")["year"].min().items()}
     return {"outcome": outcome, "time_point": time_point, "measure": measure,
             "method": method, "hksj": bool(hksj and method != "FE"),
-            "subgroup": subgroup or None, "years": years,
+            "subgroup": subgroup or None, "years": years, "result": pick,
             "title": f"{outcomes.get(outcome, outcome)}, {time_point}"}
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from review.app.context import AppContext
 from review.app.pages import login
 from review.app.widgets import clean_keywords, escape_markdown
-from review.screening import decisions
+from review.screening import decisions, queue
 from review.stages import Stage
 from review.store import accounts, repo
 
@@ -25,6 +25,7 @@ URL = "team"
 ROLES = ("lead",)
 
 K_FLASH = "team_flash"
+K_CLEAR = "team_clear_new"
 STAGE = Stage.TITLE_ABSTRACT
 
 
@@ -58,7 +59,11 @@ def _reviewers(ctx: AppContext) -> pd.DataFrame:
 
 
 def _add_reviewer(ctx: AppContext) -> None:
-    with st.form("add_reviewer", clear_on_submit=True):
+    if st.session_state.pop(K_CLEAR, False):  # added: empty the form for the next person
+        for key in ("new_username", "new_display", "new_password"):
+            st.session_state[key] = ""
+    # Not clear_on_submit: a refused submission keeps what the lead typed, to correct it.
+    with st.form("add_reviewer", clear_on_submit=False):
         st.markdown("**Add a reviewer**")
         c1, c2 = st.columns(2)
         username = c1.text_input("User name", key="new_username")
@@ -85,6 +90,7 @@ def _add_reviewer(ctx: AppContext) -> None:
             st.error(str(exc))
             return
         st.session_state[K_FLASH] = f"Added {username.strip()} ({role})."
+        st.session_state[K_CLEAR] = True
         st.rerun()
 
 
@@ -118,6 +124,8 @@ def _manage(ctx: AppContext, people: pd.DataFrame) -> None:
             try:
                 if not is_me and bool(active) != bool(row["active"]):
                     accounts.set_reviewer_active(ctx.store, rid, bool(active), who)
+                    if not active:  # the records they held undecided go back to the team
+                        queue.release_claims(ctx.store, rid)
                 if not is_me and role != row["role"]:
                     accounts.set_reviewer_role(ctx.store, rid, role, who)
                 if password:
@@ -176,6 +184,11 @@ def _settings(ctx: AppContext) -> None:
                                  value=float(s.get("target_recall", 0.95)), key="set_target",
                                  help="The stopping rule advises stopping once the estimated "
                                       "recall reaches this.")
+        claim = st.number_input(
+            "Minutes a record stays with the reviewer it was handed to", min_value=1,
+            max_value=24 * 60, step=5, value=int(queue.claim_minutes(s)), key="set_claim",
+            help="A record handed out and not decided in this time goes back to the team "
+                 "(also at sign-out, and when a reviewer is switched off).")
         c4, c5 = st.columns(2)
         reasons_ta = c4.text_area(
             "Exclusion reasons, title/abstract (one per line)",
@@ -200,6 +213,8 @@ def _settings(ctx: AppContext) -> None:
             "highlight_include": lines(hl_inc),
             "highlight_exclude": lines(hl_exc),
         }
+        if int(claim) != int(queue.claim_minutes(s)):
+            new["claim_minutes"] = int(claim)
         if not new["exclusion_reasons_title_abstract"] or not new["exclusion_reasons_full_text"]:
             st.error("Each stage needs at least one exclusion reason.")
             return
