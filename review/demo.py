@@ -101,7 +101,16 @@ def build_demo(db: str | Path, *, data_dir: Path = DEMO_DIR,
     _full_text(store, truth, ref_of, ids, included, say)
     _extractions(store, data_dir, say)
     _rank(store, say)
+    _included(store, say)
     return store
+
+
+def _included(store: Store, say: Callable[[str], None]) -> None:
+    """What the review includes, counted by the one rule PRISMA, the tables and the app use."""
+    from review.report.prisma import counts_from_store
+
+    v = counts_from_store(store).values
+    say(f"included: {v['new_reports']} reports of {v['new_studies']} studies (PRISMA 2020)")
 
 
 def _deduplicate(store: Store, say: Callable[[str], None]) -> None:
@@ -186,7 +195,7 @@ def _full_text(store, truth, ref_of, ids, included, say) -> None:
                          t["conflict_reason"] or None, t["conflict"] == FT)
             decided += 1
     say(f"full text: {len(reports)} reports sought, {decided} assessed, "
-        f"{len(studies)} studies grouped from the reports the key includes")
+        f"{len(studies)} studies grouped from the reports the answer key includes")
 
 
 def _extractions(store: Store, data_dir: Path, say: Callable[[str], None]) -> None:
