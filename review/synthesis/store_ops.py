@@ -513,6 +513,51 @@ def grade_downloads(a: OutcomeAnalysis, outcome: str) -> dict[str, bytes]:
                 "xlsx": export_sof_xlsx([row], Path(tmp) / "sof.xlsx").read_bytes()}
 
 
+def sof_panel(ex: pd.DataFrame, codebook: Codebook | None, *, method: str = "REML",
+              result: str = "all") -> Panel:
+    """The review's GRADE summary of findings: one row per outcome and time point that has
+    effect data, each pooled as the Meta-analysis view pools it (the measure most studies
+    give) and rated from the numbers by :func:`review.synthesis.grade_data.sof_row_from_data`.
+
+    The lead exports it from the Report page; an outcome that cannot be pooled is named in
+    the notes with the reason, never dropped silently.
+    """
+    from review.synthesis.grade import export_sof_docx, export_sof_xlsx, sof_table
+    from review.synthesis.grade_data import sof_row_from_data
+
+    results = results_frame(ex)
+    names = (codebook["outcomes"] if codebook is not None and "outcomes" in codebook
+             else None)
+    rows, notes = [], []
+    pairs = results.dropna(subset=["outcome"])[["outcome", "time_point"]].drop_duplicates()
+    for outcome, tp in pairs.itertuples(index=False):
+        tp = None if pd.isna(tp) else str(tp)
+        label = names.label_of(outcome) if names is not None else str(outcome)
+        label = f"{label}, {tp}" if tp else label
+        available = measures_available(results, outcome, tp)
+        if not available:
+            notes.append(f"{label}: no study gives effect data (only directions)")
+            continue
+        measure = max(available, key=lambda m: (available[m], m == "SMD"))
+        try:
+            effects, effect_notes = study_effects(results, outcome, measure, tp, result=result)
+            effects = _with_study_facts(effects, ex, codebook)
+            a = analyse(effects, measure, method, notes=effect_notes)
+            rows.append(sof_row_from_data(label, a)[0])
+        except (SynthesisInputError, EffectSizeError, MetaAnalysisError, GradeError) as exc:
+            notes.append(f"{label}: not drafted ({exc})")
+    if not rows:
+        return Panel(empty="No outcome can be pooled yet, so there is no summary of findings "
+                           "to draft.", notes=notes)
+    table, footnotes = sof_table(rows)
+    with tempfile.TemporaryDirectory(prefix="review-sof-") as tmp:
+        files = {"docx": export_sof_docx(rows, Path(tmp) / "sof.docx").read_bytes(),
+                 "xlsx": export_sof_xlsx(rows, Path(tmp) / "sof.xlsx").read_bytes()}
+    notes += [f"{mark} {text}" for mark, text in footnotes]
+    return Panel(tables={"summary_of_findings": table},
+                 downloads={"summary_of_findings": files}, notes=notes)
+
+
 #: View name → panel function, for pages that pick a view by name.
 PANELS = {"Mechanisms": mechanisms_panel, "CMO configurations": cmo_panel,
           "Effect direction": direction_panel, "For whom": for_whom_panel,

@@ -1,4 +1,5 @@
-"""Report page (lead): the PRISMA 2020 flow diagram and counts, evidence tables, references.
+"""Report page (lead): the PRISMA 2020 flow diagram and counts, evidence tables, references
+and the GRADE summary of findings.
 
 Everything is derived from the store as the page opens (:mod:`review.report`),
 so what the lead previews is what a journal gets; the files are the same ones
@@ -18,19 +19,23 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown
+from review.extraction import FormError, load_forms
+from review.extraction import store_ops as extraction_ops
 from review.report import flow_diagram, prisma_files
 from review.report.inputs import included_studies
 from review.report.prisma import PrismaCounts, counts_from_store
 from review.report.references import format_reference, grouped_references, write_references
 from review.report.tables import EvidenceTables, tables_from_store, write_evidence_tables
 from review.store import repo
+from review.synthesis import mechanisms
+from review.synthesis import store_ops as sof_ops
 
 TITLE = "Report"
 ICON = ":material/summarize:"
 URL = "report"
 ROLES = ("lead",)
 
-VIEWS = ("PRISMA flow", "Evidence tables", "References")
+VIEWS = ("PRISMA flow", "Evidence tables", "References", "Summary of findings")
 MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
         "json": "application/json", "csv": "text/csv", "ris": "application/x-research-info-systems",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -46,8 +51,10 @@ def render(ctx: AppContext) -> None:
         _prisma(ctx)
     elif view == "Evidence tables":
         _tables(ctx)
-    else:
+    elif view == "References":
         _references(ctx)
+    else:
+        _summary_of_findings(ctx)
 
 
 # --- PRISMA -----------------------------------------------------------------------------------
@@ -162,3 +169,43 @@ def _downloads(files: dict[str, bytes], key: str) -> None:
                                 mime=MIME.get(suffix, "application/octet-stream"),
                                 key=f"{key}_{name}")
 
+
+
+# --- GRADE summary of findings ----------------------------------------------------------------
+
+@st.cache_data(max_entries=8, show_spinner="Pooling each outcome…")
+def _sof(records_json: str, forms_dir: str) -> sof_ops.Panel:
+    """The summary of findings for these final extractions (cached on them)."""
+    ex = mechanisms.extractions_frame(json.loads(records_json))
+    return sof_ops.sof_panel(ex, load_forms(forms_dir).codebook)
+
+
+def _summary_of_findings(ctx: AppContext) -> None:
+    st.header("GRADE summary of findings")
+    settings = ctx.settings or repo.get_settings(ctx.store)
+    try:
+        forms_dir = extraction_ops.forms_dir(settings)
+        records = extraction_ops.final_extractions(ctx.store, settings)
+    except (extraction_ops.ExtractionError, FormError) as exc:
+        st.error(escape_markdown(f"The extraction forms cannot be loaded: {exc}"))
+        return
+    if not records:
+        st.info("No final extraction yet: the summary of findings is drafted from pooled "
+                "outcome data.")
+        return
+    panel = _sof(json.dumps(records, sort_keys=True, ensure_ascii=False, default=str),
+                 str(forms_dir.resolve()))
+    if panel.empty:
+        st.info(panel.empty)
+    st.caption("Each outcome and time point pooled as on the Synthesis page (random effects, "
+               "REML; every result of a study in a three-level model). Inconsistency, "
+               "imprecision and publication bias are rated from the numbers; risk of bias and "
+               "indirectness are the team's to rate.")
+    for name, table in panel.tables.items():
+        st.dataframe(table, hide_index=True)
+        for fmt, data in panel.downloads.get(name, {}).items():
+            st.download_button(f"Summary of findings ({fmt.upper()})", data,
+                               file_name=f"summary_of_findings.{fmt}", mime=MIME[fmt],
+                               key=f"rep_sof_{fmt}")
+    for note in panel.notes:
+        st.caption(escape_markdown(note))
