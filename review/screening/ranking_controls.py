@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from review.screening import queue
+from review.screening.components import available_models
 from review.screening.record_list import RecordListError, Viewer, _current
-from review.store import Store
+from review.store import Store, repo
 from review.store.models import Decision, RankingRun
 
 
@@ -44,6 +45,26 @@ def refit_now(store: Store, viewer: Viewer) -> threading.Thread | None:
     """Start a refit in the background now (None if one is already running)."""
     _lead(viewer)
     return queue.maybe_refresh(store, "title_abstract", every=0, min_interval=0.0)
+
+
+def models(store: Store) -> tuple[list[tuple[str, str]], str]:
+    """(name, description) of every registered ranking model, and the one the review uses."""
+    available = available_models()
+    chosen = repo.get_settings(store).get("ranking_model") or available[0][0]
+    return available, chosen
+
+
+def choose_model(store: Store, viewer: Viewer, name: str) -> None:
+    """Rank this review with the registered model ``name`` from the next refit on (lead only).
+
+    The name is checked against the registry here, on the server, whatever a page sent;
+    the change is audited by :func:`review.store.repo.set_setting`.
+    """
+    _lead(viewer)
+    if name not in {n for n, _ in available_models()}:
+        raise RecordListError(f"{name!r} is not a ranking model; choose one of "
+                              + ", ".join(n for n, _ in available_models()))
+    repo.set_setting(store, "ranking_model", name, actor=viewer.username)
 
 
 def recall_curve(store: Store, viewer: Viewer) -> pd.DataFrame:

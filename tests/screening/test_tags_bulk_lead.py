@@ -189,3 +189,31 @@ def test_recall_curve_counts_includes_in_screening_order(store: Store) -> None:
     with pytest.raises(rl.RecordListError):
         ranking_controls.recall_curve(store, who["ana"])
     assert ranking_controls.ranking_runs(store, who["lead"]).empty
+
+
+def test_the_lead_chooses_the_ranking_model_and_the_next_fit_uses_it(store: Store) -> None:
+    from review.screening import ranking_controls
+    from review.screening.components import available_models, get_model
+    from review.screening.store_ops import rank_store
+
+    build(store, n=12)
+    who = people(store)
+    ids = ids_of(store)
+    for rid, label in zip(ids[:4], ["include", "exclude", "include", "exclude"], strict=True):
+        _decide(store, rid, who["ana"], label)
+    names, chosen = ranking_controls.models(store)
+    assert chosen == available_models()[0][0]  # the default until the lead picks
+    other = next(n for n, _ in names if n != chosen)
+
+    with pytest.raises(rl.RecordListError):  # a reviewer may not
+        ranking_controls.choose_model(store, who["ana"], other)
+    with pytest.raises(rl.RecordListError):  # a name the registry does not have
+        ranking_controls.choose_model(store, who["lead"], "gpt-9")
+    assert ranking_controls.models(store)[1] == chosen
+
+    ranking_controls.choose_model(store, who["lead"], other)
+    assert ranking_controls.models(store)[1] == other
+    assert rank_store(store)["model"] == get_model(other).description
+    with store.session() as s:
+        assert s.scalars(select(AuditLog).where(AuditLog.actor == "lead",
+                                                AuditLog.table_name == "setting")).first()

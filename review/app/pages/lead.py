@@ -202,6 +202,18 @@ def _ranking(ctx: AppContext) -> None:
                       f"{int(last['labelled']):,} labelled records "
                       f"({int(last['relevant']):,} relevant). Every record's score and rank "
                       "are in the Records list (sort by relevance).")
+    available, chosen = ranking_controls.models(ctx.store)
+    descriptions = dict(available)
+    names = list(descriptions)
+    pick = c[0].selectbox("Model for the next refits", names,
+                          index=names.index(chosen) if chosen in names else 0,
+                          format_func=lambda n: f"{n}: {descriptions[n]}", key="lead_model")
+    if pick != chosen and c[0].button("Use this model and refit", key="lead_use_model"):
+        ranking_controls.choose_model(ctx.store, ctx.user, pick)
+        ranking_controls.refit_now(ctx.store, ctx.user)
+        st.session_state[K_FLASH] = ("ok", f"The review is now ranked with {pick}; the refit "
+                                     "runs in the background.")
+        st.rerun()
     if c[1].button("Refit now", key="lead_refit", icon=":material/model_training:"):
         started = ranking_controls.refit_now(ctx.store, ctx.user)
         st.session_state[K_FLASH] = ("ok", "Refit started in the background; the queue follows "
