@@ -134,9 +134,10 @@ def export(
 ) -> None:
     """Export records with their current stage (CSV/XLSX/RIS by the file's extension)."""
     from review.io import export as exporters
+    from review.screening.tags import with_tags
 
     store = open_review(db)
-    df = repo.records_with_stage(store)
+    df = with_tags(store, repo.records_with_stage(store))
     if canonical_only:
         df = df[df["record_id"] == df["canonical_id"]]
     suffix = out.suffix.lower()

@@ -212,3 +212,14 @@ def set_personal_terms(store: Store, viewer: Viewer, terms: list[Any] | str) -> 
         repo.audit(s, viewer.username, "set_highlight_terms", "reviewer_highlight",
                    viewer.reviewer_id, terms=out)
     return out
+
+
+def with_tags(store: Store, records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` (with a ``record_id`` column) plus a ``tags`` column: each record's live tags
+    joined by "; " in alphabetical order (whatever the database's collation), empty where it
+    has none — what a whole-review export carries."""
+    by_record = tags_by_record(store)
+    out = records.copy()
+    out["tags"] = ["; ".join(sorted(by_record.get(int(r), []), key=str.casefold))
+                   for r in out["record_id"]]
+    return out

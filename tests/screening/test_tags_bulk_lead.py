@@ -217,3 +217,40 @@ def test_the_lead_chooses_the_ranking_model_and_the_next_fit_uses_it(store: Stor
     with store.session() as s:
         assert s.scalars(select(AuditLog).where(AuditLog.actor == "lead",
                                                 AuditLog.table_name == "setting")).first()
+
+
+def test_review_export_carries_each_records_tags(tmp_path) -> None:
+    """`review export` (CSV, XLSX, RIS) carries the live tags; a removed tag is gone."""
+    import openpyxl
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from review.cli import app
+    from review.store import open_store
+
+    db = str(tmp_path / "review.db")
+    store = open_store(db)
+    try:
+        build(store, n=4)
+        who = people(store)
+        ids = ids_of(store)
+        rct = tags.create_tag(store, who["lead"], "RCT")
+        qual = tags.create_tag(store, who["lead"], "qualitative")
+        tags.apply_tag(store, who["ana"], ids[0], rct)
+        tags.apply_tag(store, who["ana"], ids[0], qual)
+        tags.apply_tag(store, who["ana"], ids[1], qual)
+        tags.remove_tag(store, who["ana"], ids[1], qual)
+    finally:
+        store.close()
+    runner = CliRunner()
+    for name in ("records.csv", "records.xlsx", "records.ris"):
+        done = runner.invoke(app, ["export", str(tmp_path / name), "--db", db])
+        assert done.exit_code == 0, done.output
+    csv = pd.read_csv(tmp_path / "records.csv", keep_default_na=False).set_index("record_id")
+    assert csv.loc[ids[0], "tags"] == "qualitative; RCT"
+    assert csv.loc[ids[1], "tags"] == "" and csv.loc[ids[2], "tags"] == ""
+    sheet = openpyxl.load_workbook(tmp_path / "records.xlsx").worksheets[0]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    cells = [row[header.index("tags")].value for row in sheet.iter_rows(min_row=2)]
+    assert "qualitative; RCT" in cells
+    assert "tags: qualitative; RCT" in (tmp_path / "records.ris").read_text(encoding="utf-8")
