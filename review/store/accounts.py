@@ -103,8 +103,7 @@ def throttle_wait(store: Store, username: str, now: datetime | None = None) -> t
 def _failed(store: Store, name: str, why: str, now: datetime) -> None:
     """One audit row per failed sign-in (the user name as typed, never the password)."""
     with store.session() as s:
-        s.add(AuditLog(at=now, actor=name, action="sign_in_failed", table_name="login_session",
-                       row_id=None, detail={"why": why}))
+        repo.audit(s, name, "sign_in_failed", "login_session", None, at=now, why=why)
 
 
 def sign_in(store: Store, username: str, password: str, *, ttl: timedelta | None = None,

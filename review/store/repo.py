@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -56,10 +57,15 @@ class RepoError(ValueError):
 
 
 def audit(s: Session, actor: str | None, action: str, table: str, row_id: int | None,
-          **detail: Any) -> None:
-    """Append an audit-log row in the caller's transaction (so it commits with the change)."""
+          *, at: datetime | None = None, **detail: Any) -> None:
+    """Append an audit-log row in the caller's transaction (so it commits with the change).
+
+    ``at`` is for callers that decide on a clock of their own (sign-in throttling);
+    otherwise the row is stamped now.
+    """
     s.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id,
-                   detail=json.loads(json.dumps(detail, default=str))))
+                   detail=json.loads(json.dumps(detail, default=str)),
+                   **({"at": at} if at is not None else {})))
 
 
 # --- settings ---------------------------------------------------------------------------------
