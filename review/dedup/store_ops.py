@@ -340,10 +340,17 @@ def _lock_links(s: Session) -> None:
     a~b and b~c) would each write a link the other's makes into a chain. The
     transaction-scoped advisory lock makes the second wait until the first has
     committed, so it reads the first's links (READ COMMITTED takes a fresh
-    snapshot per statement). SQLite already lets one writer in at a time.
+    snapshot per statement). On SQLite, pysqlite runs reads outside any transaction
+    until the first write, so two writers could both read before either writes:
+    ``BEGIN IMMEDIATE`` takes the write lock before the reads instead.
     """
-    if s.get_bind().dialect.name == "postgresql":
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DEDUP_LOCK_KEY})
+    elif dialect == "sqlite":
+        raw = s.connection().connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
 
 def _move_duplicates(
