@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from review.app.widgets import keyword_pattern
+from review.app.widgets import Match, find_keywords
 
 KINDS = ("include", "exclude", "personal")
 WORDS = {"include": "include keyword", "exclude": "exclude keyword",
@@ -38,29 +37,14 @@ STYLE = """<style>
 </style>"""
 
 
-@dataclass(frozen=True)
-class Mark:
-    start: int
-    end: int
-    kind: str
+#: A match as :func:`find_marks` returns it (start, end, kind).
+Mark = Match
 
 
 def find_marks(text: str, include: Sequence[str] = (), exclude: Sequence[str] = (),
                personal: Sequence[str] = ()) -> list[Mark]:
-    """Non-overlapping matches left to right; longer first, then include > exclude > personal."""
-    found: list[Mark] = []
-    for kind, words in zip(KINDS, (include, exclude, personal), strict=True):
-        pat = keyword_pattern(list(words))
-        if pat is not None:
-            found.extend(Mark(m.start(), m.end(), kind) for m in pat.finditer(text))
-    found.sort(key=lambda m: (m.start, -(m.end - m.start), KINDS.index(m.kind)))
-    out: list[Mark] = []
-    end = -1
-    for m in found:
-        if m.start >= end:
-            out.append(m)
-            end = m.end
-    return out
+    """Non-overlapping matches left to right (:func:`review.app.widgets.find_keywords`)."""
+    return find_keywords(text, include, exclude, personal)
 
 
 def highlight_html(text: Any, include: Sequence[str] = (), exclude: Sequence[str] = (),

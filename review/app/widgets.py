@@ -62,7 +62,7 @@ def unescape_markdown(md: str) -> str:
 class Match:
     start: int
     end: int
-    kind: str  # "include" or "exclude"
+    kind: str  # "include", "exclude" or "personal"
 
 
 def clean_keywords(values: Iterable[Any]) -> list[str]:
@@ -96,16 +96,18 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def find_keywords(text: str, include: Sequence[str] = (), exclude: Sequence[str] = ()
-                  ) -> list[Match]:
-    """Non-overlapping keyword matches in ``text``, include terms winning ties, left to right."""
+def find_keywords(text: str, include: Sequence[str] = (), exclude: Sequence[str] = (),
+                  personal: Sequence[str] = ()) -> list[Match]:
+    """Non-overlapping keyword matches in ``text``, left to right: a longer match wins, then
+    include over exclude over a reviewer's own terms (the one matcher every page uses)."""
+    kinds = ("include", "exclude", "personal")
     found: list[Match] = []
-    for kind, words in (("include", include), ("exclude", exclude)):
-        pat = keyword_pattern(words)
+    for kind, words in zip(kinds, (include, exclude, personal), strict=True):
+        pat = keyword_pattern(list(words))
         if pat is None:
             continue
         found.extend(Match(m.start(), m.end(), kind) for m in pat.finditer(text))
-    found.sort(key=lambda m: (m.start, -(m.end - m.start), m.kind != "include"))
+    found.sort(key=lambda m: (m.start, -(m.end - m.start), kinds.index(m.kind)))
     out: list[Match] = []
     end = -1
     for m in found:
