@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from review.store.db import Store, schema_revision
 from review.store.files import sha256_file
-from review.store.models import Base
+from review.store.models import Base, Record, Source
 
 FORMAT = "review-backup/2"
 #: Older archives restore too (their files carry no checksums; their names are still checked).
@@ -90,6 +90,12 @@ def _write_table(zf: zipfile.ZipFile, conn: Connection, table: Table) -> tuple[i
     query = select(table).order_by(*table.primary_key.columns)
     if table.name == "setting":
         query = query.where(table.c.key.not_in(LOCAL_SETTINGS))
+    # An import still being written is not part of the review yet (review.store.visibility).
+    unfinished = select(Source.__table__.c.id).where(Source.__table__.c.importing.is_not(None))
+    if table is Source.__table__:
+        query = query.where(table.c.importing.is_(None))
+    elif table is Record.__table__:
+        query = query.where(table.c.source_id.not_in(unfinished))
     rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
     with zf.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as fh:
         for row in rows:

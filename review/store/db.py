@@ -41,6 +41,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from review.store.visibility import hide_unfinished_imports
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_DB = "review.db"
 _PG_MIGRATION_LOCK = 74_204_619  # arbitrary advisory-lock key: one migrator at a time
@@ -304,4 +306,12 @@ def open_store(db: str | os.PathLike[str] | None = None, *, create: bool = True,
     except Exception as exc:  # a server that is down, a migration that failed...
         engine.dispose()
         raise StoreError(f"cannot open review database {make_url(url)!r}: {exc}") from exc
-    return Store(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    hide_unfinished_imports(sessions)
+    store = Store(url=url, engine=engine, sessions=sessions)
+    # What a killed import left (hidden rows) goes at the next open, as SQLite rolls its own
+    # journal back. Local import: the staging module is built on this one.
+    from review.store.staging import sweep_abandoned
+
+    sweep_abandoned(store)
+    return store

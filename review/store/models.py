@@ -78,6 +78,10 @@ class Source(Base):
     imported_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     #: Set when the file was imported again on purpose (``--force``): the source it repeats.
     repeat_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: While an import is being written (SQLite, in short transactions): the folder whose
+    #: lock the importing process holds. Readers hide the source and its records until the
+    #: last chunk is in and this is cleared (:mod:`review.store.visibility`).
+    importing: Mapped[str | None] = mapped_column(String(1000), nullable=True)
 
     records: Mapped[list[Record]] = relationship(back_populates="source")
 

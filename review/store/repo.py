@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,14 @@ from review.store.models import (
     Source,
     utcnow,
 )
-from review.store.staging import attached, record_stage
+from review.store.staging import (
+    COPY_CHUNK,
+    attached,
+    delete_source_rows,
+    record_stage,
+    sweep_abandoned,
+)
+from review.store.visibility import INCLUDE_UNFINISHED
 
 #: What a new review starts with; the lead edits these in the app.
 #: The defaults of every setting (:class:`review.store.settings.Settings`), as plain values.
@@ -109,11 +116,16 @@ def set_setting(store: Store, key: str, value: Any, actor: str | None = None) ->
 # --- sources and records ----------------------------------------------------------------------
 
 def _first_import(s: Session, sha256: str) -> Source | None:
-    return s.scalars(select(Source).where(Source.sha256 == sha256)
-                     .order_by(Source.id)).first()
+    """The first import of this file, finished or still being written by another process."""
+    return s.scalars(select(Source).where(Source.sha256 == sha256).order_by(Source.id)
+                     .execution_options(**{INCLUDE_UNFINISHED: True})).first()
 
 
 def _duplicate(file_name: str, earlier: Source) -> DuplicateImportError:
+    if earlier.importing is not None:
+        return DuplicateImportError(
+            f"{file_name} is being imported right now (source {earlier.name!r}, "
+            f"#{earlier.id}, same sha256); wait for that import to finish")
     return DuplicateImportError(
         f"{file_name} was already imported as source {earlier.name!r} "
         f"(#{earlier.id}, {earlier.record_count} records, same sha256); "
@@ -181,6 +193,7 @@ def add_source(
     """
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    sweep_abandoned(store)  # a killed import's hidden rows would block this file's re-import
     with store.session() as s:
         earlier = _first_import(s, sha256)
         if earlier is not None and not force:
@@ -543,13 +556,15 @@ def add_source_streaming(
     reader may still be filling it in.
 
     On SQLite the chunks are parsed and checked into a scratch file first
-    (:mod:`review.store.staging`) and the review is written in one short
-    transaction at the end, so reviewers keep deciding during a long import.
+    (:mod:`review.store.staging`) and the review is written in short
+    transactions, hidden from every reader until the last one, so reviewers
+    keep deciding during a long import and never see half a file.
     PostgreSQL locks rows, not the database, so there each chunk is inserted
     as it arrives, in one transaction.
     """
     if kind not in SOURCE_KINDS:
         raise RepoError(f"source kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+    sweep_abandoned(store)  # a killed import's hidden rows would block this file's re-import
     with store.session() as s:
         earlier = _first_import(s, sha256)
         if earlier is not None and not force:
@@ -585,7 +600,8 @@ def add_source_streaming(
 def _add_staged(store: Store, path: Any, meta: dict[str, Any],
                 chunks: Iterable[Sequence[dict[str, Any]]], missing: dict[str, int] | None,
                 force: bool, on_progress: Any) -> int:
-    """SQLite: parse into a scratch file, then one short write transaction (see above)."""
+    """SQLite: parse into a scratch file, then short copy transactions (see
+    :mod:`review.store.staging`); the source stays hidden until the last one."""
     with record_stage(path) as stage:
         for chunk in chunks:
             rows = [_record_row(r, 0, stage.count + i + 1) for i, r in enumerate(chunk)]
@@ -593,20 +609,37 @@ def _add_staged(store: Store, path: Any, meta: dict[str, Any],
             if on_progress and rows:
                 on_progress(len(rows))
 
-        def write() -> int:
+        def claim() -> int:
+            with store.session() as s:
+                earlier = _first_import(s, meta["sha256"])
+                if earlier is not None and not force:
+                    raise _duplicate(meta["file_name"], earlier)
+                src = Source(**meta, record_count=stage.count, missing=dict(missing or {}),
+                             repeat_of=earlier.id if earlier is not None else None,
+                             importing=stage.marker)
+                _claim(s, src, meta["file_name"])
+                return src.id
+
+        source_id = retry_busy(claim)
+        try:
             with store.engine.connect() as conn, attached(conn, stage):
-                with Session(bind=conn) as s:
-                    earlier = _first_import(s, meta["sha256"])
-                    if earlier is not None and not force:
-                        raise _duplicate(meta["file_name"], earlier)
-                    src = Source(**meta, record_count=stage.count, missing=dict(missing or {}),
-                                 repeat_of=earlier.id if earlier is not None else None)
-                    _claim(s, src, meta["file_name"])
-                    stage.copy_into(conn, src.id)
-                    audit(s, meta["imported_by"], "import", "source", src.id,
+                for after in range(0, stage.count, COPY_CHUNK):
+                    def copy_one(after: int = after) -> int:
+                        with conn.begin():
+                            return stage.copy_chunk(conn, source_id, after, COPY_CHUNK)
+
+                    retry_busy(copy_one)
+
+            def finish() -> None:
+                with store.session() as s:
+                    s.execute(update(Source).where(Source.id == source_id)
+                              .values(importing=None))
+                    audit(s, meta["imported_by"], "import", "source", source_id,
                           name=meta["name"], kind=meta["kind"], file=meta["file_name"],
                           records=stage.count, sha256=meta["sha256"])
-                    s.commit()
-                    return src.id
 
-        return retry_busy(write)
+            retry_busy(finish)
+        except BaseException:
+            delete_source_rows(store, source_id)
+            raise
+        return source_id

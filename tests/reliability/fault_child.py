@@ -19,7 +19,9 @@ Kill points (``--hang``):
 * ``decision-commit:N``: in decide mode, inside the N-th decision's transaction
   (decision and audit rows written), just before COMMIT;
 * ``after-commit:N``: in decide mode, after the N-th decision was committed but
-  before the child recorded it (the "did my click land?" case).
+  before the child recorded it (the "did my click land?" case);
+* ``copied:N``: a streamed (SQLite: staged) import, parked after N chunks of records
+  were committed to the review, before the next (no transaction open).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def hang_at_commit(engine, workdir: Path) -> None:
 
 def do_import(args, store, workdir: Path) -> None:
     records = make_records(args.records, seed=args.seed, tag="imp")
+    if args.hang and args.hang.startswith("copied:"):
+        import_parked_between_chunks(args, store, workdir, records)
+        return
     if args.hang == "commit":
         hang_at_commit(store.engine, workdir)
     source_id = repo.add_source(
@@ -81,6 +86,27 @@ def do_import(args, store, workdir: Path) -> None:
         sha256=f"{args.seed:064d}", records=records, chunk=args.chunk,
         on_progress=lambda k: note(workdir / "progress", f"stored {k}"))
     note(workdir / "progress", f"committed {source_id}")
+
+
+def import_parked_between_chunks(args, store, workdir: Path, records: list[dict]) -> None:
+    """Stream an import the way ``review import`` does and park after N copied chunks."""
+    from review.store.staging import RecordStage
+
+    park_after = int(args.hang.split(":")[1])
+    original = RecordStage.copy_chunk
+    calls = {"n": 0}
+
+    def copy_chunk(self, conn, source_id, after, size):
+        if calls["n"] == park_after:
+            park(workdir, f"parked after {park_after} chunks")
+        calls["n"] += 1
+        return original(self, conn, source_id, after, size)
+
+    RecordStage.copy_chunk = copy_chunk
+    repo.add_source_streaming(
+        store, name="PsycINFO", kind="database", file_name="psycinfo.ris", file_format="ris",
+        sha256=f"{args.seed:064d}", chunks=iter([records]))
+    note(workdir / "progress", "committed")
 
 
 def do_dedup(args, store, workdir: Path) -> None:
