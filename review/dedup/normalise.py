@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,10 +90,14 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not value.strip() or value.strip().lower() in {"nan", "none", "null", "n/a", "na"}
+    if isinstance(value, list | tuple | dict):
+        return False
+    # pandas' own markers (pd.NA, NaT) exist only where pandas is loaded: never import it here
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return False
     try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, list | tuple | dict) else False
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
@@ -366,7 +365,7 @@ def facts(
     ab_sim = None
     if len(p.abstract[i]) >= LIMITS.abstract_chars and len(p.abstract[j]) >= LIMITS.abstract_chars:
         ab_sim = fuzz.token_set_ratio(p.abstract[i], p.abstract[j])
-    has_title = not np.isnan(ts)
+    has_title = ts == ts  # NaN: a title is missing
     marks = marks_conflict(p.marks[i], p.marks[j], truncated) if has_title else ""
     # Fellegi–Sunter weight of the locators compared, with this file's m/u rates
     bits = 0.0
