@@ -108,7 +108,6 @@ class Prepared:
     kinds: list[frozenset[str]]
     conference: list[bool]
     authors: list[tuple[Author, ...]]
-    author_key: list[str]
     year: list[int]  #: -1 when unknown
     journal: list[Journal]
     volume: list[str]
@@ -262,7 +261,6 @@ def prepare(records: Any, tick: Callable[[int], None] | None = None) -> Prepared
     if tick:
         tick(n // 2)
     authors = [normalise_authors(v) for v in df.column(cols.get("authors"))]
-    author_key = [" ".join(a.surname for a in au[:12]) for au in authors]
     prepared = Prepared(
         ids=ids,
         title=title,
@@ -274,7 +272,6 @@ def prepare(records: Any, tick: Callable[[int], None] | None = None) -> Prepared
         kinds=kinds,
         conference=conference,
         authors=authors,
-        author_key=author_key,
         year=year,
         journal=journal,
         volume=volume,
