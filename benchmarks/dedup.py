@@ -80,6 +80,9 @@ def _timed(
 
     CPU and memory come from ``wait4`` on the process itself (its worker
     processes' CPU included once they are waited for), not from all children so far.
+    The peak is a floor, not the tool's own: Linux keeps a child's peak resident
+    size across ``exec``, so it starts at this harness's size when it forked
+    (about 120 MB with pandas loaded); use ``/usr/bin/time -f %M`` for small runs.
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
@@ -221,6 +224,10 @@ def run_sets(args: argparse.Namespace, console: Console, tmp: Path) -> pd.DataFr
         theirs = frame[frame["tool"] != "review"].set_index("set")["wall_s"]
         frame["wall_ratio"] = frame["set"].map(ours / theirs)
         frame.loc[frame["tool"] != "review", "wall_ratio"] = float("nan")
+        ours_cpu = frame[frame["tool"] == "review"].set_index("set")["cpu_s"]
+        theirs_cpu = frame[frame["tool"] != "review"].set_index("set")["cpu_s"]
+        frame["cpu_ratio"] = frame["set"].map(ours_cpu / theirs_cpu)
+        frame.loc[frame["tool"] != "review", "cpu_ratio"] = float("nan")
     return frame
 
 
@@ -259,9 +266,13 @@ def main(argv: list[str] | None = None) -> None:
 
     console = Console(width=220)
     console.print("[bold]Deduplication benchmark[/] (whole-process timings; shared machine: noisy)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    console.print(f"load average before (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         frame = run_sets(args, console, Path(tmp))
     show(frame, "Deduplication (pairwise), whole process", console)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    console.print(f"load average after (1, 5, 15 min): {load}")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out / "dedup.csv", index=False)

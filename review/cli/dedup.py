@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -63,29 +65,30 @@ def dedup(
 
 
 def _standalone(input: Path | None, output: Path | None, pairs: Path | None) -> None:
-    from review.dedup import find_duplicates
-    from review.dedup.read import RecordsFileError, read_table
+    # plain lists from file to file: no pandas or numpy import on this path (see engine)
+    from review.dedup.engine import PAIR_COLUMNS, deduplicate
+    from review.dedup.read import RecordsFileError, read_records_file
 
     if input is None or output is None:
         raise fail("stand-alone mode needs both --input RECORDS and --output CLUSTERS.csv")
     started = time.perf_counter()
     try:
-        df = read_table(input)
+        table = read_records_file(input)
     except RecordsFileError as exc:
         raise fail(str(exc)) from exc
     try:
-        result = find_duplicates(df, progress=len(df) >= PROGRESS_THRESHOLD)
+        result = deduplicate(table, progress=table.n >= PROGRESS_THRESHOLD)
     except ValueError as exc:
         raise fail(f"{input.name}: {exc}") from exc
     # write to a temporary name first: a half-written file is never left behind
-    _write_csv(result.clusters, output)
+    _write_csv(["ID", "cluster_id"], zip(result.ids, result.cluster_ids, strict=True), output)
     if pairs is not None:
-        _write_csv(result.pairs, pairs)
-    n_dup = int((result.pairs["decision"] == "duplicate").sum())
-    n_maybe = int((result.pairs["decision"] == "maybe").sum())
+        _write_csv(PAIR_COLUMNS, result.pairs, pairs)
+    n_dup = sum(1 for p in result.pairs if p.decision == "duplicate")
+    n_maybe = sum(1 for p in result.pairs if p.decision == "maybe")
     groups = result.duplicate_groups
     console.print(
-        f"{len(df):,} records → {result.clusters['cluster_id'].nunique():,} clusters "
+        f"{table.n:,} records → {len(set(result.cluster_ids)):,} clusters "
         f"({len(groups):,} with duplicates, {sum(len(g) - 1 for g in groups):,} records "
         f"linked); {n_dup:,} duplicate pairs, {n_maybe:,} 'maybe' pairs for a person; "
         f"{result.pairs_compared:,} pairs compared in {time.perf_counter() - started:.1f} s."
@@ -95,10 +98,13 @@ def _standalone(input: Path | None, output: Path | None, pairs: Path | None) -> 
         console.print(f"Pairs written to [bold]{pairs}[/]")
 
 
-def _write_csv(frame, path: Path) -> None:
+def _write_csv(header: list[str], rows: Iterable[Sequence[object]], path: Path) -> None:
     tmp = path.with_name(f".{path.name}.part")
     try:
-        frame.to_csv(tmp, index=False)
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -12,10 +12,9 @@ neighbourhood method), which keeps every group linear.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+from itertools import combinations
 
 from review.dedup.prepare import Prepared
 
@@ -36,10 +35,10 @@ _SHORT = frozenset(
 
 @dataclass(frozen=True)
 class Candidates:
-    """Candidate pairs (positions ``a < b``) and how many each blocking key proposed."""
+    """Candidate pairs (positions ``a < b``, sorted) and how many each blocking key proposed."""
 
-    a: np.ndarray
-    b: np.ndarray
+    a: list[int]
+    b: list[int]
     per_key: dict[str, int]
 
     def __len__(self) -> int:
@@ -99,71 +98,59 @@ def blocking_keys(p: Prepared) -> dict[str, list[str]]:
 
 
 def _pairs_in_groups(
-    codes: np.ndarray, order: np.ndarray, max_block: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs inside each group of equal ``codes`` (>= 0); windowed inside large groups."""
-    idx = np.flatnonzero(codes >= 0)
-    if len(idx) < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    sort = np.lexsort((order[idx], codes[idx]))
-    idx = idx[sort]
-    c = codes[idx]
-    # size of the group each sorted position belongs to
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    sizes = np.diff(np.r_[starts, len(c)])
-    size_at = np.repeat(sizes, sizes)
-    largest = int(sizes.max())
-    out_a: list[np.ndarray] = []
-    out_b: list[np.ndarray] = []
-    for offset in range(1, min(largest, max_block)):
-        same = c[offset:] == c[:-offset]
-        if offset > WINDOW:
-            same &= size_at[offset:] <= max_block
-        if not same.any():
+    values: list[str], sort_key: Callable[[int], tuple], max_block: int
+) -> list[tuple[int, int]]:
+    """All pairs inside each group of equal non-empty ``values``; windowed inside large groups.
+
+    A group of up to ``max_block`` records gives all its pairs; a larger one only
+    the pairs at most :data:`WINDOW` apart in ``sort_key`` order (by title, so the
+    window meets similar titles).
+    """
+    groups: dict[str, list[int]] = {}
+    for k, v in enumerate(values):
+        if v:
+            groups.setdefault(v, []).append(k)
+    out: list[tuple[int, int]] = []
+    for members in groups.values():
+        size = len(members)
+        if size < 2:
             continue
-        k = np.flatnonzero(same)
-        out_a.append(idx[k])
-        out_b.append(idx[k + offset])
-    if not out_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(out_a), np.concatenate(out_b)
+        if size <= max_block:
+            out.extend(combinations(members, 2))
+            continue
+        members.sort(key=sort_key)
+        for offset in range(1, WINDOW + 1):
+            out.extend(zip(members, members[offset:], strict=False))
+    return out
 
 
 def candidate_pairs(p: Prepared) -> Candidates:
     """Union of the pairs proposed by every blocking key, each pair once, ``a < b``."""
     n = len(p)
     if n < 2:
-        return Candidates(np.empty(0, np.int64), np.empty(0, np.int64), {})
-    # order inside groups: by title, so the sliding window meets similar titles
-    order = pd.Series(p.title).rank(method="first").to_numpy(dtype=np.int64)
-    all_a: list[np.ndarray] = []
-    all_b: list[np.ndarray] = []
+        return Candidates([], [], {})
+    title = p.title
+
+    def by_title(k: int) -> tuple[str, int]:
+        return title[k], k
+
     per_key: dict[str, int] = {}
+    codes: set[int] = set()
     keys = blocking_keys(p)
     for name, values in keys.items():
-        codes, _ = pd.factorize(
-            pd.Series(values, dtype=object).replace("", None), use_na_sentinel=True
-        )
-        a, b = _pairs_in_groups(codes.astype(np.int64), order, MAX_BLOCK.get(name, MAX_WEAK_BLOCK))
-        per_key[name] = len(a)
-        all_a.append(a)
-        all_b.append(b)
+        pairs = _pairs_in_groups(values, by_title, MAX_BLOCK.get(name, MAX_WEAK_BLOCK))
+        per_key[name] = len(pairs)
+        codes.update(x * n + y if x < y else y * n + x for x, y in pairs)
     # pair the alternative title with the main title of other records too
     alt = keys["alt_title_start"]
     if any(alt):
-        main = keys["title_start"]
-        both = pd.Series(main + alt, dtype=object).replace("", None)
-        codes, _ = pd.factorize(both, use_na_sentinel=True)
-        codes = codes.astype(np.int64)
-        a, b = _pairs_in_groups(codes, np.r_[order, order], MAX_WEAK_BLOCK)
-        a, b = a % n, b % n
-        keep = a != b
-        per_key["alt_vs_title"] = int(keep.sum())
-        all_a.append(a[keep])
-        all_b.append(b[keep])
-    a = np.concatenate(all_a)
-    b = np.concatenate(all_b)
-    lo = np.minimum(a, b)
-    hi = np.maximum(a, b)
-    code = np.unique(lo * n + hi)
-    return Candidates(code // n, code % n, per_key)
+
+        def by_record_title(e: int) -> tuple[str, int, int]:
+            return title[e % n], e % n, e
+
+        pairs = _pairs_in_groups(keys["title_start"] + alt, by_record_title, MAX_WEAK_BLOCK)
+        cross = [(x % n, y % n) for x, y in pairs if x % n != y % n]
+        per_key["alt_vs_title"] = len(cross)
+        codes.update(x * n + y if x < y else y * n + x for x, y in cross)
+    ordered = sorted(codes)
+    return Candidates([c // n for c in ordered], [c % n for c in ordered], per_key)

@@ -12,88 +12,103 @@ with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+from typing import Protocol
 
 from review.dedup.rules import DUPLICATE, MAYBE, Verdict
+
+
+class Scored(Protocol):
+    """What clustering reads of a scored pair (:class:`review.dedup.score.ScoredPair`)."""
+
+    a: int
+    b: int
+    score: float
+    decision: str
+    reason: str
+    hard: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPair:
+    """A pair as clustering leaves it: a duplicate link it used, or a question for a person."""
+
+    a: int
+    b: int
+    score: float
+    decision: str
+    reason: str
 
 
 @dataclass
 class Clustering:
     """Cluster label per record position, and the final decision on each scored pair."""
 
-    labels: np.ndarray
-    pairs: pd.DataFrame  #: a, b, score, decision, reason (duplicate pairs used and open maybes)
+    labels: list[int]
+    pairs: list[ClusterPair]  #: duplicate pairs used, then refused ones and open maybes
 
 
 def consistent_clusters(
     n: int,
-    scored: pd.DataFrame,
+    scored: Sequence[Scored],
     judge_pair: Callable[[int, int], Verdict],
 ) -> Clustering:
     """Group records by strongest-first merging with a complete cross-check between clusters.
 
-    ``scored`` holds verdicts for blocked pairs (columns a, b, score, decision,
-    reason, hard); ``judge_pair`` decides any cross pair blocking did not propose.
+    ``scored`` holds verdicts for blocked pairs (a, b, score, decision, reason,
+    hard); ``judge_pair`` decides any cross pair blocking did not propose.
     """
-    known: dict[tuple[int, int], tuple[str, bool]] = {
-        (int(a), int(b)): (d, bool(h))
-        for a, b, d, h in zip(
-            scored["a"], scored["b"], scored["decision"], scored["hard"], strict=True
-        )
-    }
-    parent = np.arange(n)
+    known: dict[tuple[int, int], str] = {(s.a, s.b): s.decision for s in scored}
+    parent = list(range(n))
     members: dict[int, list[int]] = {}
 
     def find(x: int) -> int:
         root = x
         while parent[root] != root:
-            root = int(parent[root])
+            root = parent[root]
         while parent[x] != root:
-            parent[x], x = root, int(parent[x])
+            parent[x], x = root, parent[x]
         return root
 
     def compatible(x: int, y: int) -> bool:
         key = (x, y) if x < y else (y, x)
-        if key not in known:
-            v = judge_pair(*key)
-            known[key] = (v.decision, v.hard)
-        decision, _hard = known[key]
+        decision = known.get(key)
+        if decision is None:
+            decision = known[key] = judge_pair(*key).decision
         return decision == DUPLICATE
 
-    dup = scored[scored["decision"] == DUPLICATE].sort_values(
-        ["score", "a", "b"], ascending=[False, True, True], kind="stable"
-    )
-    used: list[int] = []
-    refused: list[int] = []
-    for row, a, b in zip(dup.index, dup["a"], dup["b"], strict=True):
-        ra, rb = find(int(a)), find(int(b))
-        if ra == rb:
-            used.append(row)
-            continue
-        ma = members.get(ra, [ra])
-        mb = members.get(rb, [rb])
-        if all(compatible(x, y) for x in ma for y in mb):
+    dup = sorted((s for s in scored if s.decision == DUPLICATE), key=lambda s: (-s.score, s.a, s.b))
+    out: list[ClusterPair] = []
+    refused: list[ClusterPair] = []
+    for s in dup:
+        ra, rb = find(s.a), find(s.b)
+        if ra != rb:
+            ma = members.get(ra, [ra])
+            mb = members.get(rb, [rb])
+            if not all(compatible(x, y) for x in ma for y in mb):
+                refused.append(
+                    ClusterPair(
+                        s.a,
+                        s.b,
+                        s.score,
+                        MAYBE,
+                        f"{s.reason}; but it would join records that contradict each other",
+                    )
+                )
+                continue
             if len(ma) < len(mb):
                 ra, rb, ma, mb = rb, ra, mb, ma
             parent[rb] = ra
             members[ra] = ma + mb
             members.pop(rb, None)
-            used.append(row)
-        else:
-            refused.append(row)
+        out.append(ClusterPair(s.a, s.b, s.score, s.decision, s.reason))
 
-    labels = np.fromiter((find(i) for i in range(n)), np.int64, n)
-    out = scored.loc[used, ["a", "b", "score", "decision", "reason"]]
-    if refused:
-        ref = scored.loc[refused, ["a", "b", "score", "decision", "reason"]].copy()
-        ref["decision"] = MAYBE
-        ref["reason"] = ref["reason"] + "; but it would join records that contradict each other"
-        out = pd.concat([out, ref])
-    maybe = scored[scored["decision"] == MAYBE]
-    maybe = maybe[labels[maybe["a"].to_numpy()] != labels[maybe["b"].to_numpy()]]
-    out = pd.concat([out, maybe[["a", "b", "score", "decision", "reason"]]])
-    return Clustering(labels=labels, pairs=out.reset_index(drop=True))
+    labels = [find(i) for i in range(n)]
+    out.extend(refused)
+    out.extend(
+        ClusterPair(s.a, s.b, s.score, s.decision, s.reason)
+        for s in scored
+        if s.decision == MAYBE and labels[s.a] != labels[s.b]
+    )
+    return Clustering(labels=labels, pairs=out)

@@ -1,8 +1,12 @@
 """The deduplication run: normalise → block → score → cluster, as one pure function.
 
-``find_duplicates`` takes a table of records and returns which records are one
-work (clusters) and why (pairs with score, decision and reason). It touches no
-file and no database, so the command line, the benchmark and the review store
+:func:`deduplicate` takes records (plain columns, rows, or a DataFrame) and
+returns which records are one work (a cluster id per record) and why (pairs
+with score, decision and reason), in plain Python lists: the command line
+runs it without importing pandas or numpy, which alone would cost more than
+the whole run on a file of a few thousand records. :func:`find_duplicates` is
+the same run for the library API, its result as DataFrames. Neither touches a
+file or a database, so the command line, the benchmark and the review store
 all call the same thing.
 """
 
@@ -12,21 +16,56 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from review.dedup.block import candidate_pairs
-from review.dedup.cluster import consistent_clusters
-from review.dedup.prepare import Prepared, prepare
+from review.dedup.cluster import ClusterPair, consistent_clusters
+from review.dedup.prepare import prepare, record_table
 from review.dedup.score import judge_one, score_pairs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PAIR_COLUMNS = ["id_a", "id_b", "score", "decision", "method", "reason"]
 
 
+class PairRow(NamedTuple):
+    """One row of the pairs table: a duplicate link or a 'maybe' for a person."""
+
+    id_a: str
+    id_b: str
+    score: float
+    decision: str
+    method: str
+    reason: str
+
+
+@dataclass
+class DedupRows:
+    """Outcome of one run, in plain lists.
+
+    ``ids[k]`` and ``cluster_ids[k]``: record k's id and cluster (records sharing a
+    cluster id are one work; clusters are numbered 1.. in order of their first
+    record). ``pairs``: duplicate and maybe pairs, duplicates first, strongest first.
+    ``pairs_compared``: candidate pairs left after blocking.
+    """
+
+    ids: list[str]
+    cluster_ids: list[int]
+    pairs: list[PairRow]
+    pairs_compared: int
+    timings: dict[str, float] = field(default_factory=dict)
+    pairs_per_key: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicate_groups(self) -> list[list[str]]:
+        """Clusters with more than one record, as lists of record ids, by cluster id."""
+        return _groups(self.ids, self.cluster_ids)
+
+
 @dataclass
 class DedupResult:
-    """Outcome of one run.
+    """Outcome of one run, as DataFrames (the library API; see :class:`DedupRows`).
 
     ``clusters``: one row per input record, columns ``ID, cluster_id`` (records
     sharing a cluster_id are one work; singletons have their own id).
@@ -44,9 +83,14 @@ class DedupResult:
     @property
     def duplicate_groups(self) -> list[list[str]]:
         """Clusters with more than one record, as lists of record ids."""
-        sizes = self.clusters["cluster_id"].map(self.clusters["cluster_id"].value_counts())
-        multi = self.clusters[sizes > 1]
-        return [list(g["ID"]) for _, g in multi.groupby("cluster_id", sort=True)]
+        return _groups(self.clusters["ID"].tolist(), self.clusters["cluster_id"].tolist())
+
+
+def _groups(ids: list[str], cluster_ids: list[int]) -> list[list[str]]:
+    groups: dict[int, list[str]] = {}
+    for rid, c in zip(ids, cluster_ids, strict=True):
+        groups.setdefault(c, []).append(rid)
+    return [groups[c] for c in sorted(groups) if len(groups[c]) > 1]
 
 
 @contextmanager
@@ -72,20 +116,22 @@ def _stages(progress: bool, total: int) -> Iterator:
         yield step
 
 
-def find_duplicates(df: pd.DataFrame, progress: bool = False) -> DedupResult:
-    """Find the records of ``df`` that are one work.
+def deduplicate(records: Any, progress: bool = False) -> DedupRows:
+    """Find the records that are one work.
 
-    ``df`` may use the benchmark columns (ID, title, author, year, journal,
-    volume, number, pages, doi, abstract, ENTRYTYPE) or the project's record
-    fields (authors as list or string, issue, keywords, pmid, type); any may be
-    missing. Without an ID column the row index serves as the id.
+    ``records``: a :class:`~review.dedup.prepare.RecordTable`, a mapping of columns,
+    an iterable of dicts or a DataFrame, with the benchmark columns (ID, title,
+    author, year, journal, volume, number, pages, doi, abstract, ENTRYTYPE) or the
+    project's record fields (authors as list or string, issue, keywords, pmid,
+    type); any may be missing. Without an ID column the row index serves as the id.
     """
+    table = record_table(records)
     timings: dict[str, float] = {}
-    n = len(df)
+    n = table.n
     total = 4 * max(n, 1)
     with _stages(progress, total) as step:
         t0 = time.perf_counter()
-        prepared = prepare(df, tick=lambda k: step("normalising records", k))
+        prepared = prepare(table, tick=lambda k: step("normalising records", k))
         timings["normalise"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -106,42 +152,50 @@ def find_duplicates(df: pd.DataFrame, progress: bool = False) -> DedupResult:
         timings["cluster"] = time.perf_counter() - t0
         step("done", max(n, 1))
 
-    return DedupResult(
-        clusters=_cluster_table(prepared, clustering.labels),
-        pairs=_pair_table(prepared, clustering.pairs),
+    return DedupRows(
+        ids=prepared.ids,
+        cluster_ids=_cluster_numbers(clustering.labels),
+        pairs=_pair_rows(prepared.ids, clustering.pairs),
         pairs_compared=len(cand),
         timings=timings,
         pairs_per_key=cand.per_key,
     )
 
 
-def _cluster_table(p: Prepared, labels: np.ndarray) -> pd.DataFrame:
-    """Cluster ids 1..k numbered in order of each cluster's first record in the input."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first, kind="stable")
-    number = np.empty(len(first), np.int64)
-    number[order] = np.arange(1, len(first) + 1)
-    roots = np.unique(labels)
-    cluster_id = number[np.searchsorted(roots, labels)] if len(labels) else np.empty(0, np.int64)
-    return pd.DataFrame({"ID": pd.Series(p.ids, dtype=object), "cluster_id": cluster_id})
+def find_duplicates(df: pd.DataFrame, progress: bool = False) -> DedupResult:
+    """:func:`deduplicate` with its result as DataFrames (``clusters`` and ``pairs``)."""
+    import pandas as pd
 
-
-def _pair_table(p: Prepared, pairs: pd.DataFrame) -> pd.DataFrame:
-    if pairs.empty:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=object if c not in {"score"} else float) for c in PAIR_COLUMNS}
-        )
-    ids = np.asarray(p.ids, dtype=object)
-    out = pd.DataFrame(
+    rows = deduplicate(df, progress=progress)
+    clusters = pd.DataFrame(
         {
-            "id_a": ids[pairs["a"].to_numpy()],
-            "id_b": ids[pairs["b"].to_numpy()],
-            "score": pairs["score"].to_numpy(),
-            "decision": pairs["decision"].to_numpy(),
-            "method": "auto",
-            "reason": pairs["reason"].to_numpy(),
+            "ID": pd.Series(rows.ids, dtype=object),
+            "cluster_id": pd.Series(rows.cluster_ids, dtype="int64"),
         }
     )
-    return out.sort_values(
-        ["decision", "score"], ascending=[True, False], kind="stable"
-    ).reset_index(drop=True)
+    if rows.pairs:
+        pairs = pd.DataFrame(rows.pairs, columns=PAIR_COLUMNS)
+    else:
+        pairs = pd.DataFrame(
+            {c: pd.Series(dtype=float if c == "score" else object) for c in PAIR_COLUMNS}
+        )
+    return DedupResult(
+        clusters=clusters,
+        pairs=pairs,
+        pairs_compared=rows.pairs_compared,
+        timings=rows.timings,
+        pairs_per_key=rows.pairs_per_key,
+    )
+
+
+def _cluster_numbers(labels: list[int]) -> list[int]:
+    """Cluster ids 1..k numbered in order of each cluster's first record in the input."""
+    number: dict[int, int] = {}
+    return [number.setdefault(root, len(number) + 1) for root in labels]
+
+
+def _pair_rows(ids: list[str], pairs: list[ClusterPair]) -> list[PairRow]:
+    """Pairs with record ids, duplicates before maybes, strongest first within each."""
+    rows = [PairRow(ids[p.a], ids[p.b], p.score, p.decision, "auto", p.reason) for p in pairs]
+    rows.sort(key=lambda r: (r.decision, -r.score))
+    return rows

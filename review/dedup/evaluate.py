@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ def groups_of_clusters(clusters: pd.DataFrame) -> list[list[str]]:
 
 
 def pairwise_scores(
-    predicted: pd.DataFrame | Iterable[Iterable[str]], gold: Iterable[Iterable[str]]
+    predicted: pd.DataFrame | Iterable[Iterable[str]] | Any, gold: Iterable[Iterable[str]]
 ) -> PairwiseScores:
     """Score predicted clusters (a clusters table or groups of ids) against gold groups."""
-    groups = groups_of_clusters(predicted) if isinstance(predicted, pd.DataFrame) else predicted
+    # a clusters table (duck-typed, so scoring plain groups never imports pandas)
+    groups = groups_of_clusters(predicted) if hasattr(predicted, "groupby") else predicted
     pred = pairs_of_groups(groups)
     true = pairs_of_groups(gold)
     return PairwiseScores(tp=len(pred & true), fp=len(pred - true), fn=len(true - pred))

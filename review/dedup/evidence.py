@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from rapidfuzz import fuzz
 
 from review.dedup.normalise import Journal, compare_pages, journals_compatible
@@ -88,8 +88,8 @@ class FileEvidence:
     rates: dict[str, FieldRate]
     item_doi: list[str]  #: each record's DOIs less the venue-level ones
     venue_doi: frozenset[str]
-    weak_title: np.ndarray  #: per record: the title alone does not identify an item
-    recurring: np.ndarray  #: per record: the title recurs in the file as several items
+    weak_title: list[bool]  #: per record: the title alone does not identify an item
+    recurring: list[bool]  #: per record: the title recurs in the file as several items
     aliases: set[frozenset[tuple[str, ...]]] = field(default_factory=set)
 
     def reliable(self, name: str) -> bool:
@@ -136,7 +136,7 @@ def venue_dois(p: Prepared) -> frozenset[str]:
     return frozenset(venue)
 
 
-def _recurring_titles(p: Prepared, item_doi: list[str], issue_reliable: bool) -> np.ndarray:
+def _recurring_titles(p: Prepared, item_doi: list[str], issue_reliable: bool) -> list[bool]:
     """Records whose exact title is carried, within one year, by what must be several items.
 
     Within a year and a volume, one item has one item DOI, one issue and one first
@@ -147,8 +147,8 @@ def _recurring_titles(p: Prepared, item_doi: list[str], issue_reliable: bool) ->
     for i, t in enumerate(p.title):
         # an erratum or a reply under the article's title is another kind, kept apart anyway
         if t and not p.kinds[i]:
-            groups[(t, int(p.year[i]))].append(i)
-    out = np.zeros(len(p), bool)
+            groups[(t, p.year[i])].append(i)
+    out = [False] * len(p)
     for idx in groups.values():
         if len(idx) < 2:
             continue
@@ -168,7 +168,8 @@ def _recurring_titles(p: Prepared, item_doi: list[str], issue_reliable: bool) ->
                     if compare_pages(p.pages[i], p.pages[j]) == "different":
                         recurs = True
         if recurs:
-            out[idx] = True
+            for i in idx:
+                out[i] = True
     return out
 
 
@@ -179,17 +180,21 @@ def _full_range(p: Prepared, i: int) -> tuple[int, int, str] | None:
     return None
 
 
-def learn(p: Prepared, a: np.ndarray, b: np.ndarray, sim: np.ndarray) -> FileEvidence:
-    """Estimate the file's field evidence from its candidate pairs (positions a, b; title sim)."""
+def learn(
+    p: Prepared, a: Sequence[int], b: Sequence[int], sim: Sequence[float]
+) -> FileEvidence:
+    """Estimate the file's field evidence from its candidate pairs (positions a, b; title sim,
+    NaN where a title is missing)."""
     venue = venue_dois(p)
     item_doi = [
         " ".join(d for d in dois.split() if d not in venue) if dois else "" for dois in p.doi
     ]
     counts = {f: [0, 0] for f in FIELDS}  # both known, agree
     aliases: set[frozenset[tuple[str, ...]]] = set()
-    confident = np.flatnonzero(np.nan_to_num(sim, nan=0.0) >= CONFIDENT_TITLE)
-    for k in confident:
-        i, j = int(a[k]), int(b[k])
+    for x, y, s in zip(a, b, sim, strict=True):
+        if not s >= CONFIDENT_TITLE:  # NaN too
+            continue
+        i, j = int(x), int(y)
         if not (p.informative[i] and p.informative[j]):
             continue
         if min(len(p.title[i]), len(p.title[j])) < CONFIDENT_TITLE_CHARS:
@@ -242,7 +247,7 @@ def learn(p: Prepared, a: np.ndarray, b: np.ndarray, sim: np.ndarray) -> FileEvi
         for f in FIELDS
     }
     recurring = _recurring_titles(p, item_doi, rates["issue"].reliable)
-    weak = recurring | p.generic
+    weak = [r or g for r, g in zip(recurring, p.generic, strict=True)]
     return FileEvidence(
         rates=rates,
         item_doi=item_doi,

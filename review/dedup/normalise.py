@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,10 +90,14 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not value.strip() or value.strip().lower() in {"nan", "none", "null", "n/a", "na"}
+    if isinstance(value, list | tuple | dict):
+        return False
+    # pandas' own markers (pd.NA, NaT) exist only where pandas is loaded: never import it here
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return False
     try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, list | tuple | dict) else False
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 
@@ -414,10 +419,22 @@ def _clean_name_piece(piece: str) -> str:
     return " ".join(piece.strip(" ,.;").split())
 
 
+def _may_have_et_al(raw: str) -> bool:
+    """Whether :data:`_ET_AL_RE` can match: its every match holds 'et' and 'al', or 'others'.
+
+    A substring test is several times cheaper than the case-insensitive scan, and
+    most author lists have neither (non-ASCII text always takes the scan).
+    """
+    if not raw.isascii():
+        return True
+    low = raw.lower()
+    return ("et" in low and "al" in low) or "others" in low
+
+
 def split_author_list(raw: str) -> list[str]:
     """Split an author string into names: BibTeX 'and', semicolons, PubMed 'Smith AB, Jones C'."""
-    s = _ET_AL_RE.sub(" ", raw)
-    s = _SPACE_RE.sub(" ", s).strip(" ,;.")
+    s = _ET_AL_RE.sub(" ", raw) if _may_have_et_al(raw) else raw
+    s = " ".join(s.split()).strip(" ,;.")
     if not s:
         return []
     if re.search(r"\sand\s", s, re.IGNORECASE) or " & " in s:
@@ -509,7 +526,8 @@ def parse_author(name: str) -> Author | None:
         if tok.isupper() and len(tok) <= 4 and tok.isalpha():
             initials += tok.lower()  # 'AB' = two initials
         else:
-            initials += "".join(p[0] for p in re.split(r"[-\s]", _letters(tok)) if p)
+            letters = _letters(tok)  # no hyphen or space is left in it: one initial
+            initials += letters[:1]
     sur = _letters(surname)
     if not sur:
         sur = _letters(" ".join(given_tokens))

@@ -4,17 +4,20 @@ Input tables come from CSV benchmarks (``author``, ``number``, ``ENTRYTYPE``)
 and from the project's importers (``authors`` as a list, ``issue``, ``type``);
 both spellings are accepted so one engine serves the command line, the
 benchmarks and the review store.
+
+The engine reads plain Python columns (:class:`RecordTable`), not a DataFrame:
+``review dedup --input`` on a small file must start in a fraction of a second,
+and importing pandas and numpy alone costs half a second of CPU. A DataFrame
+is still accepted (:func:`record_table` reads its columns without importing
+pandas), so the library API and the review store pass theirs unchanged.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from review.dedup.normalise import (
     Author,
@@ -98,15 +101,14 @@ class Prepared:
     ids: list[str]
     title: list[str]
     title_alt: list[str]
-    translated: np.ndarray
-    informative: np.ndarray
-    generic: np.ndarray  #: the title names a kind of item only ('Editorial'): no subject
+    translated: list[bool]
+    informative: list[bool]
+    generic: list[bool]  #: the title names a kind of item only ('Editorial'): no subject
     marks: list[TitleMarks]
     kinds: list[frozenset[str]]
-    conference: np.ndarray
+    conference: list[bool]
     authors: list[tuple[Author, ...]]
-    author_key: list[str]
-    year: np.ndarray  #: -1 when unknown
+    year: list[int]  #: -1 when unknown
     journal: list[Journal]
     volume: list[str]
     issue: list[str]
@@ -148,11 +150,51 @@ def resolve_columns(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def record_ids(df: pd.DataFrame, id_column: str | None) -> list[str]:
+@dataclass(frozen=True)
+class RecordTable:
+    """Records as plain columns: column name → one value per record, all of length ``n``."""
+
+    columns: dict[str, list[Any]]
+    n: int
+    index: list[str] | None = None  #: ids to use when no column holds them (a frame's index)
+
+    def column(self, name: str | None) -> list[Any]:
+        """The values of a column, or ``None`` for every record when it is absent."""
+        if name is None or name not in self.columns:
+            return [None] * self.n
+        return self.columns[name]
+
+
+def record_table(data: Any) -> RecordTable:
+    """Read records given as a :class:`RecordTable`, a DataFrame, a mapping of columns or an
+    iterable of dicts (one per record), without importing pandas for the plain forms."""
+    if isinstance(data, RecordTable):
+        return data
+    if hasattr(data, "columns") and hasattr(data, "index") and hasattr(data, "iloc"):
+        # a pandas DataFrame (duck-typed: the plain path never imports pandas)
+        return RecordTable(
+            {c: data[c].tolist() for c in data.columns},
+            len(data),
+            [str(i) for i in data.index],
+        )
+    if isinstance(data, Mapping):
+        columns = {c: list(v) for c, v in data.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of unequal length: {sorted(lengths)}")
+        return RecordTable(columns, lengths.pop() if lengths else 0)
+    rows = list(data) if isinstance(data, Iterable) else []
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return RecordTable({c: [row.get(c) for row in rows] for c in names}, len(rows))
+
+
+def record_ids(table: RecordTable, id_column: str | None) -> list[str]:
     """Record ids as strings: the ID column if present (must be unique), else the row index."""
     if id_column is None:
-        return [str(i) for i in df.index]
-    ids = [text_of(v) for v in df[id_column].tolist()]
+        return list(table.index) if table.index is not None else [str(i) for i in range(table.n)]
+    ids = [text_of(v) for v in table.columns[id_column]]
     missing = [i for i, v in enumerate(ids) if not v]
     if missing:
         raise ValueError(f"records without an id in column {id_column!r}: rows {missing[:5]}")
@@ -163,30 +205,30 @@ def record_ids(df: pd.DataFrame, id_column: str | None) -> list[str]:
     return ids
 
 
-def _years(df: pd.DataFrame, cols: dict[str, str]) -> list[int]:
+def _years(table: RecordTable, cols: dict[str, str]) -> list[int]:
     """Publication years, -1 where unknown."""
     return [
-        y if (y := normalise_year(v)) is not None else -1 for v in texts(_column(df, cols, "year"))
+        y if (y := normalise_year(v)) is not None else -1
+        for v in texts(table.column(cols.get("year")))
     ]
 
 
-def _column(df: pd.DataFrame, cols: dict[str, str], field: str) -> list[Any]:
-    if field not in cols:
-        return [None] * len(df)
-    return df[cols[field]].tolist()
+def prepare(records: Any, tick: Callable[[int], None] | None = None) -> Prepared:
+    """Normalise every field of every record (see :mod:`review.dedup.normalise`).
 
-
-def prepare(df: pd.DataFrame, tick: Callable[[int], None] | None = None) -> Prepared:
-    """Normalise every field of every record (see :mod:`review.dedup.normalise`)."""
+    ``records``: anything :func:`record_table` reads (plain columns, rows, a DataFrame).
+    """
+    df = record_table(records)  # the records' columns
     cols = resolve_columns(list(df.columns))
     ids = record_ids(df, cols.get("id"))
-    n = len(df)
-    raw_title = texts(_column(df, cols, "title"))
-    raw_type = texts(_column(df, cols, "type"))
-    raw_journal = texts(_column(df, cols, "journal"))
-    raw_volume = texts(_column(df, cols, "volume"))
-    raw_issue = texts(_column(df, cols, "issue"))
-    raw_pages = texts(_column(df, cols, "pages"))
+    n = df.n
+    year = _years(df, cols)
+    raw_title = texts(df.column(cols.get("title")))
+    raw_type = texts(df.column(cols.get("type")))
+    raw_journal = texts(df.column(cols.get("journal")))
+    raw_volume = texts(df.column(cols.get("volume")))
+    raw_issue = texts(df.column(cols.get("issue")))
+    raw_pages = texts(df.column(cols.get("pages")))
 
     titles: list[Title] = [normalise_title(t) for t in raw_title]
     title = [t.key for t in titles]
@@ -200,7 +242,7 @@ def prepare(df: pd.DataFrame, tick: Callable[[int], None] | None = None) -> Prep
     # a year in the volume field (some exports do that) says nothing about the volume
     volume = [
         "" if len(v) == 4 and v.isdigit() and int(v) == y else v
-        for v, y in zip(volume, _years(df, cols), strict=True)
+        for v, y in zip(volume, year, strict=True)
     ]
     pages = [normalise_pages(p) for p in raw_pages]
     # a record sitting exactly where another record's note says its erratum appeared
@@ -210,45 +252,34 @@ def prepare(df: pd.DataFrame, tick: Callable[[int], None] | None = None) -> Prep
             if v and pg.starts and (t[:40], v, pg.starts[0]) in cited:
                 kinds[k] = kinds[k] | {"erratum"}
     journal = [normalise_journal(j) for j in raw_journal]
-    supplement = np.fromiter(
-        (is_supplement(v, i) for v, i in zip(raw_volume, raw_issue, strict=True)), bool, n
-    )
-    conference = np.fromiter(
-        (
-            is_conference(ty, j.conference, t.notes, bool(s or _ABSTRACT_PAGES_RE.search(pg)))
-            for ty, j, t, s, pg in zip(
-                raw_type, journal, titles, supplement, raw_pages, strict=True
-            )
-        ),
-        bool,
-        n,
-    )
-    informative = np.fromiter((_informative(t) for t in title), bool, n)
+    supplement = [is_supplement(v, i) for v, i in zip(raw_volume, raw_issue, strict=True)]
+    conference = [
+        is_conference(ty, j.conference, t.notes, bool(s or _ABSTRACT_PAGES_RE.search(pg)))
+        for ty, j, t, s, pg in zip(raw_type, journal, titles, supplement, raw_pages, strict=True)
+    ]
+    informative = [_informative(t) for t in title]
     if tick:
         tick(n // 2)
-    authors = [normalise_authors(v) for v in _column(df, cols, "authors")]
-    author_key = [" ".join(a.surname for a in au[:12]) for au in authors]
-    year = np.array(_years(df, cols), dtype=np.int32)
+    authors = [normalise_authors(v) for v in df.column(cols.get("authors"))]
     prepared = Prepared(
         ids=ids,
         title=title,
         title_alt=[t.alt for t in titles],
-        translated=np.fromiter((t.translated for t in titles), bool, n),
+        translated=[t.translated for t in titles],
         informative=informative,
-        generic=np.fromiter((_generic(t) for t in title), bool, n),
+        generic=[_generic(t) for t in title],
         marks=marks,
         kinds=kinds,
         conference=conference,
         authors=authors,
-        author_key=author_key,
         year=year,
         journal=journal,
         volume=volume,
         issue=[normalise_number(v) for v in raw_issue],
         pages=pages,
-        doi=[normalise_doi(v) for v in texts(_column(df, cols, "doi"))],
-        pmid=[normalise_pmid(v) for v in texts(_column(df, cols, "pmid"))],
-        abstract=[abstract_key(v) for v in texts(_column(df, cols, "abstract"))],
+        doi=[normalise_doi(v) for v in texts(df.column(cols.get("doi")))],
+        pmid=[normalise_pmid(v) for v in texts(df.column(cols.get("pmid")))],
+        abstract=[abstract_key(v) for v in texts(df.column(cols.get("abstract")))],
     )
     if tick:
         tick(n - n // 2)

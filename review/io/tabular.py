@@ -18,9 +18,7 @@ import warnings as _warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO
 
 from review.io import limits
 from review.io.errors import ImportFormatError
@@ -40,6 +38,9 @@ from review.io.fields import (
 )
 from review.io.progress import Advance
 from review.records import ImportedRecord
+
+if TYPE_CHECKING:  # pandas is imported where a table is parsed: reading RIS never needs it
+    import pandas as pd
 
 #: Column aliases per field, best first (compared after :func:`column_key`).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -233,6 +234,8 @@ def _csv_layout(head: str, filename: str = "the table") -> tuple[str, bool]:
 
 def _read_csv(source: Any, filename: str, delimiter: str, is_wos_tabbed: bool, **more: Any):
     """``pandas.read_csv`` with our options; its errors become ImportFormatError."""
+    import pandas as pd
+
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         return pd.read_csv(
@@ -251,6 +254,8 @@ def _read_csv(source: Any, filename: str, delimiter: str, is_wos_tabbed: bool, *
 
 def _table_error(err: Exception, filename: str) -> ImportFormatError:
     """The pandas/csv error as a message naming the line (pandas counts lines from 1)."""
+    import pandas as pd
+
     if isinstance(err, pd.errors.EmptyDataError):
         return ImportFormatError(filename, "the table has no header row", line=1)
     message = str(err)
@@ -268,7 +273,11 @@ def _table_error(err: Exception, filename: str) -> ImportFormatError:
     )
 
 
-_TABLE_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error)
+def _table_errors() -> tuple[type[Exception], ...]:
+    """The errors a table parse may raise (pandas imported only when a table is read)."""
+    import pandas as pd
+
+    return (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error)
 
 
 def read_csv_frame(text: str, filename: str) -> pd.DataFrame:
@@ -281,7 +290,7 @@ def read_csv_frame(text: str, filename: str) -> pd.DataFrame:
         text = "".join(_trim_row(line) for line in io.StringIO(text, newline=""))
     try:
         frame = _read_csv(io.StringIO(text), filename, delimiter, is_wos_tabbed)
-    except _TABLE_ERRORS as err:
+    except _table_errors() as err:
         raise _table_error(err, filename) from err
     return _tidy(frame)
 
@@ -309,7 +318,7 @@ def iter_csv_frames(
                 if frame is None:
                     return
                 yield _tidy(frame)
-    except _TABLE_ERRORS as err:
+    except _table_errors() as err:
         raise _table_error(err, filename) from err
 
 
@@ -381,6 +390,8 @@ def read_xlsx_frame(data: bytes, filename: str) -> tuple[pd.DataFrame, list[str]
     first (:func:`review.io.limits.check_workbook`): openpyxl would otherwise
     unpack whatever the ZIP container holds.
     """
+    import pandas as pd
+
     try:
         limits.check_workbook(data, filename)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:

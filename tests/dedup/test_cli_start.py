@@ -75,3 +75,31 @@ def test_dedup_on_a_file_imports_no_statistics_database_or_app_code(tmp_path: Pa
     modules, _ = _modules_after(["dedup", "--input", str(src), "--output", str(out_csv)], tmp_path)
     assert out_csv.exists()
     assert not _heavy(modules), _heavy(modules)
+
+
+#: Array and table libraries: half a second of CPU to import, more than a small dedup run.
+TABLES = ("pandas", "numpy", "pyarrow")
+
+
+def _tables(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.split(".")[0] in TABLES}
+
+
+def test_dedup_on_a_csv_file_imports_no_pandas_or_numpy(tmp_path: Path) -> None:
+    src = ROOT / "tests" / "fixtures" / "dedup" / "records.csv"
+    out_csv, pairs_csv = tmp_path / "clusters.csv", tmp_path / "pairs.csv"
+    modules, out = _modules_after(
+        ["dedup", "--input", str(src), "--output", str(out_csv), "--pairs", str(pairs_csv)],
+        tmp_path,
+    )
+    assert "clusters" in out and out_csv.exists() and pairs_csv.exists()
+    assert not _tables(modules), _tables(modules)
+
+
+def test_dedup_on_a_ris_file_imports_no_pandas_or_numpy(tmp_path: Path) -> None:
+    """The RIS importer and its list-valued fields (authors) take the same light path."""
+    src = ROOT / "tests" / "fixtures" / "dedup" / "records.ris"
+    out_csv = tmp_path / "clusters.csv"
+    modules, _ = _modules_after(["dedup", "--input", str(src), "--output", str(out_csv)], tmp_path)
+    assert out_csv.read_text().splitlines()[0] == "ID,cluster_id"
+    assert not _tables(modules), _tables(modules)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from review.dedup.cluster import consistent_clusters
-from review.dedup.score import DISTINCT, DUPLICATE, MAYBE, Verdict
+from review.dedup.score import DISTINCT, DUPLICATE, MAYBE, ScoredPair, Verdict
 
 
-def _scored(rows: list[tuple[int, int, float, str, bool]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(a, b, 90.0, s, d, "test", h) for a, b, s, d, h in rows],
-        columns=["a", "b", "title_sim", "score", "decision", "reason", "hard"],
-    )
+def _scored(rows: list[tuple[int, int, float, str, bool]]) -> list[ScoredPair]:
+    return [ScoredPair(a, b, 90.0, s, d, "test", h, 0.0) for a, b, s, d, h in rows]
 
 
 def _never_called(i: int, j: int) -> Verdict:  # pragma: no cover - must not be needed
@@ -27,9 +22,9 @@ def test_chain_through_a_bridge_is_refused_and_handed_to_a_person() -> None:
     result = consistent_clusters(3, scored, _never_called)
     labels = result.labels
     assert labels[0] == labels[1] != labels[2]
-    refused = result.pairs[(result.pairs["a"] == 1) & (result.pairs["b"] == 2)]
-    assert list(refused["decision"]) == ["maybe"]
-    assert "contradict" in refused["reason"].iloc[0]
+    refused = [p for p in result.pairs if (p.a, p.b) == (1, 2)]
+    assert [p.decision for p in refused] == ["maybe"]
+    assert "contradict" in refused[0].reason
 
 
 def test_strongest_pair_wins_the_contested_record() -> None:
@@ -71,8 +66,7 @@ def test_no_chain_crosses_a_maybe_pair() -> None:
     )
     result = consistent_clusters(3, scored, _never_called)
     assert result.labels[0] == result.labels[1] != result.labels[2]
-    maybes = result.pairs[result.pairs["decision"] == "maybe"]
-    assert {(int(a), int(b)) for a, b in zip(maybes["a"], maybes["b"], strict=True)} == {
+    assert {(p.a, p.b) for p in result.pairs if p.decision == "maybe"} == {
         (1, 2),
         (0, 2),
     }

@@ -247,7 +247,7 @@ def test_recurring_copies_threshold(copies: int) -> None:
     p = prepare(_records(rows))
     a = np.arange(copies - 1)
     ev = learn(p, a, a + 1, np.full(copies - 1, 100.0))
-    assert bool(ev.recurring.all()) is (copies > RECURRING_COPIES)
+    assert all(ev.recurring) is (copies > RECURRING_COPIES)
 
 
 def test_shared_identifier_with_a_reliable_locator_disagreeing_is_maybe_and_hard() -> None:
