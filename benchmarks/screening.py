@@ -117,6 +117,25 @@ def latency(sizes: list[int], model: str, repeats: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def leave_one_set_out(rank: pd.DataFrame) -> None:
+    """For each set, the model best on the other sets (mean WSS@95), scored on the held-out set."""
+    if rank["model"].nunique() < 2:
+        return
+    g = rank.groupby(["keywords", "model", "set"])[["wss95", "recall10", "atd"]].mean()
+    for kw, part in g.groupby(level="keywords"):
+        part = part.droplevel("keywords")
+        rows = []
+        for held in part.index.get_level_values("set").unique():
+            others = part.drop(index=held, level="set").groupby(level="model")["wss95"].mean()
+            best = others.idxmax()
+            rows.append({"held-out set": held, "chosen on the other sets": best,
+                         **part.loc[(best, held)].round(3).to_dict()})
+        table = pd.DataFrame(rows)
+        print(f"\n## Leave one set out, keywords {'used' if kw else 'dropped'}")
+        print(table.to_string(index=False))
+        print("held-out mean:", table[["wss95", "recall10", "atd"]].mean().round(3).to_dict())
+
+
 def report(out: Path) -> None:
     ours = pd.concat([pd.read_csv(f) for f in sorted(out.glob("ours*.csv"))])
     peer = pd.read_csv(out / "asreview.csv") if (out / "asreview.csv").exists() else None
@@ -133,6 +152,7 @@ def report(out: Path) -> None:
             print(f"\n## Ranking: model {model}, keywords {'used' if kw else 'dropped'}"
                   " (mean of seeds)")
             print(table.to_string())
+    leave_one_set_out(rank)
     print("\n## Stopping rules (default model, keywords used; every run, seeds pooled)")
     main = ours[(ours["model"] == ours["model"].iloc[0]) & ours["keywords"]]
     rows = []

@@ -105,7 +105,7 @@ class CountingRule(StoppingRule):
         if progress.found == 0 or progress.screened < self._next_check:
             return False
         self._next_check = progress.screened + max(1, progress.screened // 100)
-        p = counting_evidence(progress.labels, progress.n_total, self.target)[3]
+        p = counting_evidence(progress.labels, progress.n_total, self.target)[2]
         return p < 1.0 - self.confidence
 
 
@@ -126,7 +126,8 @@ class SampleRule(StoppingRule):
                 or progress.screened < self._next_check):
             return False
         self._next_check = progress.screened + max(1, progress.screened // 100)
-        return counting_evidence(progress.labels, progress.n_total, self.target)[2] >= self.target
+        recall = counting_evidence(progress.labels, progress.n_total, self.target)[1]
+        return recall is not None and recall >= self.target
 
     def wants_random(self, progress: Progress) -> bool:
         s = progress.sample

@@ -14,20 +14,17 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate
-from scipy.stats import binom, hypergeom, norm, poisson
+from scipy.stats import binom, hypergeom, poisson
 
 from review.screening.rules import CountingRule, Progress, get_rule, replay_stop
 from review.screening.stopping import (
     counting_estimate,
     draws_to_stop,
-    fit_rate,
     hypergeometric_p_value,
     knee_slope_ratio,
     knee_threshold,
-    predictive_tail,
+    rate_posterior,
     recall_estimate,
-    remaining_log_mean,
     sample_estimate,
     urn_bounds,
 )
@@ -184,29 +181,35 @@ def _simulate_sample_rule(ranked: np.ndarray, rng: np.random.Generator, target: 
     return None, progress.found
 
 
-def test_rate_fit_matches_statsmodels_poisson_glm():
-    sm = pytest.importorskip("statsmodels.api")
-    rng = np.random.default_rng(3)
-    n = 2000
-    t = np.arange(1, 801) / n
-    y = rng.binomial(1, np.exp(-1.0 - 6.0 * t))
-    fit = fit_rate(y, n)
-    glm = sm.GLM(y, sm.add_constant(t), family=sm.families.Poisson()).fit()
-    assert (fit.a, fit.b) == pytest.approx(tuple(glm.params), rel=1e-5)
-    assert fit.cov == pytest.approx(np.asarray(glm.cov_params()), rel=1e-4)
+def _direct_tail(y: np.ndarray, n: int, k: int) -> float:
+    """P(hidden >= k) by brute force: sum over b and log-theta of the Poisson likelihood."""
+    t = np.arange(1, y.size + 1) / n
+    t_rest = np.arange(y.size + 1, n + 1) / n
+    bound = 2 * math.log(n)
+    b = np.linspace(-bound, bound, 241)[:, None]
+    u = np.linspace(-12, 4, 321)[None, :]  # u = log theta, flat prior
+    screened = np.exp(b * t[None, :]).sum(axis=1)[:, None]  # direct sums, no closed form
+    rest = np.exp(b * t_rest[None, :]).sum(axis=1)[:, None]
+    loglik = y.sum() * u + b * (y @ t) - np.exp(u) * screened
+    weight = np.exp(loglik - loglik.max())
+    return float((weight * poisson.sf(k - 1, np.exp(u) * rest)).sum() / weight.sum())
 
 
-def test_remaining_mean_and_predictive_tail_match_direct_integration():
-    fit = fit_rate(np.r_[np.ones(10), np.zeros(30), [1], np.zeros(200)].astype(int), 1000)
-    log_mu, se = remaining_log_mean(fit, 241, 1000)
-    t = np.arange(242, 1001) / 1000
-    assert math.exp(log_mu) == pytest.approx(np.exp(fit.a + fit.b * t).sum(), rel=1e-9)
-    grad = np.array([1.0, (np.exp(fit.a + fit.b * t) * t).sum() / math.exp(log_mu)])
-    assert se == pytest.approx(math.sqrt(grad @ fit.cov @ grad), rel=1e-9)
+@pytest.mark.parametrize("case", [
+    (np.r_[np.ones(8), np.zeros(20), [1], np.zeros(60)], 300),
+    (np.r_[[1, 0, 1, 1, 0, 1], np.zeros(40)], 150),
+    (np.r_[[1], np.zeros(10), [1, 1], np.zeros(100)], 400),
+])
+def test_counting_p_value_is_the_brute_force_posterior_predictive(case):
+    """The closed form (theta integrated, NB given b) equals summing the Poisson model directly."""
+    labels, n = case
+    y = labels.astype(int)
+    post = rate_posterior(y, n)
     for k in (1, 2, 3):
-        direct, _ = integrate.quad(lambda z, k=k: norm.pdf(z) * poisson.sf(k - 1, math.exp(
-            log_mu + se * z)), -12, 12)
-        assert predictive_tail(log_mu, se, k) == pytest.approx(direct, abs=1e-6)
+        assert post.tail(k) == pytest.approx(_direct_tail(y, n, k), abs=0.01)
+    seen = int(y.sum())
+    assert counting_estimate(y, n).p_value == pytest.approx(
+        _direct_tail(y, n, k_tar_by_counting(seen, seen, 0.95)), abs=0.01)
 
 
 def _model_ranking(rng: np.random.Generator) -> tuple[np.ndarray, int]:
