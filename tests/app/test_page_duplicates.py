@@ -193,7 +193,8 @@ def test_record_text_in_a_pair_is_shown_as_text(review: dict) -> None:
     at = open_page(review)
     at.selectbox(key="dup_candidate").set_value(review["c_nasty"]).run()
     titles = [b.body for b in shown_html(at) if "script" in b.text]
-    assert titles == [NASTY["title"]] and all("<script>alert" not in h.proto.body for h in at.get("html"))
+    assert titles == [NASTY["title"]]
+    assert all("<script>alert" not in h.proto.body for h in at.get("html"))
     assert all(not m.allow_html for m in at.markdown)
 
 
