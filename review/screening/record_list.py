@@ -590,7 +590,8 @@ def open_record(store: Store, viewer: Viewer, record_id: int, stage: str,
 
 def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, label: str,
                     settings: dict[str, Any], *, reason: str | None = None,
-                    note: str | None = None, request_id: str | None = None) -> int:
+                    note: str | None = None, request_id: str | None = None,
+                    via: str = "record list") -> int:
     """Append ``viewer``'s new decision on a record (the old one stays); returns its id.
 
     Checked on the server whatever the form offered: the label, the reason
@@ -649,7 +650,7 @@ def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, la
                    "decision", d.id, record_id=record_id, stage=stage, label=label,
                    reason=reason, replaces=None if old is None else int(old.id),
                    old_label=None if old is None else old.label,
-                   old_reason=None if old is None else old.reason, via="record list")
+                   old_reason=None if old is None else old.reason, via=via)
         return int(d.id)
 
 
