@@ -130,9 +130,10 @@ def plan_seed(store: Store, viewer: Viewer, data: bytes, filename: str) -> SeedP
                     warnings=list(imported.warnings))
     found: dict[int, int] = {}  # record → the first paper that matched it
     for n, paper in enumerate(imported.records, start=1):
-        title = (paper.title or "").strip() or "(no title)"
-        hits, how = matcher.match([("doi", "DOI", paper.doi), ("pmid", "PMID", paper.pmid),
-                                   ("title", "title", paper.title)])
+        title = str(paper.get("title") or "").strip() or "(no title)"
+        hits, how = matcher.match([("doi", "DOI", paper.get("doi")),
+                                   ("pmid", "PMID", paper.get("pmid")),
+                                   ("title", "title", paper.get("title"))])
         ids = sorted({links.get(c.record_id, c.record_id) for c in hits})
         row = SeedRow(paper=n, title=title, by=how)
         if not ids:
