@@ -340,3 +340,32 @@ def test_the_pdf_is_shown_beside_the_extraction_form(served, browser, tmp_path) 
     assert v is not None and f is not None and v["x"] + v["width"] <= f["x"] + 1
     time.sleep(3)  # let the viewer draw the page for the screenshot
     page.screenshot(path=str(shots_dir(tmp_path) / "extraction-pdf.png"), full_page=False)
+
+
+def test_screening_highlights_leave_words_whole_and_differ_beyond_colour(served, browser,
+                                                                         tmp_path) -> None:
+    from sqlalchemy import update
+
+    from review.store import repo
+    from review.store.models import Record
+
+    base, review = served
+    title = "A placebo-controlled trial of peer support in Children's homes"
+    with review.store.session() as s:
+        s.execute(update(Record).where(Record.id == review.records[0]).values(title=title))
+    repo.set_setting(review.store, "highlight_include", ["placebo", "peer support"])
+    repo.set_setting(review.store, "highlight_exclude", ["children"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    sign_in(page, base, "ana", "ana-demo")
+    heading = page.locator("h4.rv-text").first
+    heading.wait_for(timeout=60_000)
+    assert heading.inner_text() == title  # as drawn: no gap inside a word or before "'s"
+    marks = heading.locator("mark")
+    styles = [marks.nth(i).evaluate(
+        "m => [m.textContent, m.title, getComputedStyle(m).textDecorationLine,"
+        " getComputedStyle(m).textDecorationStyle]") for i in range(marks.count())]
+    # Told apart by line style and a spoken name, not by the background colour alone.
+    assert styles == [["placebo", "include keyword", "underline", "solid"],
+                      ["peer support", "include keyword", "underline", "solid"],
+                      ["Children", "exclude keyword", "underline", "wavy"]]
+    page.screenshot(path=str(shots_dir(tmp_path) / "screening-highlights.png"), full_page=False)
