@@ -15,8 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-PAGES = ("screening", "conflicts", "team", "full-text", "duplicates", "data", "extraction",
-         "synthesis", "report")
+PAGES = ("screening", "records", "lead", "conflicts", "team", "full-text", "duplicates", "data",
+         "extraction", "synthesis", "report")
 
 
 def main(db: str, out: Path) -> None:

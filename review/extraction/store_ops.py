@@ -28,7 +28,7 @@ from review.extraction import Form, FormLibrary, load_forms, validate_values
 from review.extraction.forms import find_forms_dir
 from review.screening import fulltext
 from review.store import Store, repo
-from review.store.models import Extraction, Study, utcnow
+from review.store.models import Extraction, Record, Report, Study, utcnow
 
 DRAFT, SUBMITTED, FINAL, CONSENSUS = "draft", "submitted", "final", "consensus"
 COLUMNS = ["extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status",
@@ -61,6 +61,19 @@ def studies_to_extract(store: Store) -> pd.DataFrame:
     # astype(bool): an empty frame's column is object-typed, and pandas would read it as labels
     chosen = studies[studies["included"].astype(bool)]
     return chosen[["study_id", "study", "reports"]].reset_index(drop=True)
+
+
+def study_pdfs(store: Store, study_id: int) -> list[dict[str, Any]]:
+    """The study's reports that have a stored PDF, oldest report first: record_id, report_id,
+    title, pdf_path, pdf_sha256 (the extraction page shows the PDF beside the form)."""
+    with store.session() as s:
+        rows = s.execute(select(Report.record_id, Report.id, Record.title, Report.pdf_path,
+                                Report.pdf_sha256)
+                         .join(Record, Record.id == Report.record_id)
+                         .where(Report.study_id == int(study_id), Report.pdf_path.isnot(None))
+                         .order_by(Report.id)).all()
+    return [{"record_id": int(r[0]), "report_id": int(r[1]), "title": r[2] or "",
+             "pdf_path": r[3], "pdf_sha256": r[4]} for r in rows]
 
 
 def extractions_frame(store: Store, study_id: int | None = None) -> pd.DataFrame:

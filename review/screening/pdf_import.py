@@ -3,7 +3,9 @@
 Each PDF is matched to a report (a record that reached full text) by, in
 order: a DOI (in the file name, else on its first pages), a PMID in the file
 name ("PMID12345678.pdf", "12345678.pdf"), then the record's title (the file
-name, or the first page's text, holding the whole normalised title). A file
+name, or the first page's text, holding the whole normalised title) -- the
+one rule of :mod:`review.screening.matching`, which seeding the ranking model
+from a file of key papers uses too. A file
 that matches no report, or more than one, or whose report already has a PDF,
 is listed with the reason and left alone. Matched files are attached with
 :func:`review.screening.fulltext.attach_pdf` (checked as a PDF, stored under
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from review.screening.fulltext import FullTextError, attach_pdf
+from review.screening.matching import Candidate, Matcher, candidate, clean_doi, dois_in
 from review.store import Store
 from review.store.files import MAX_PDF_BYTES, FileRejected, check_pdf
 from review.store.models import Record, Report
@@ -39,10 +41,6 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_RATIO = 100
 #: Only this many pages are read for a DOI or title (a reference list would mislead).
 PAGES_READ = 2
-#: A title shorter than this (normalised characters) is too common to match on its own.
-MIN_TITLE_CHARS = 25
-
-_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 _PMID_NAME = re.compile(r"^(?:pmid[\s_-]*)?(\d{6,9})$", re.IGNORECASE)
 
 
@@ -54,25 +52,6 @@ class ImportRejected(ValueError):
 class ImportResult:
     matched: list[dict] = field(default_factory=list)    # file, record_id, report_id, by
     unmatched: list[dict] = field(default_factory=list)  # file, why
-
-
-def normalise(text: str | None) -> str:
-    """Lower-case letters and digits only (accents folded): for title comparison."""
-    s = unicodedata.normalize("NFKD", text or "")
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "", s.lower())
-
-
-def clean_doi(doi: str | None) -> str | None:
-    if not doi:
-        return None
-    d = doi.strip().lower()
-    d = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", d)
-    return d.rstrip(".,;)]") or None
-
-
-def dois_in(text: str) -> list[str]:
-    return [c for c in (clean_doi(m.group(0)) for m in _DOI.finditer(text)) if c]
 
 
 def doi_from_name(name: str) -> str | None:
@@ -159,56 +138,32 @@ def first_pages_text(data: bytes, pages: int = PAGES_READ) -> str:
 
 # --- matching ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Candidate:
-    report_id: int
-    record_id: int
-    doi: str | None
-    pmid: str | None
-    title: str
-    has_pdf: bool
-
-
 def candidates(store: Store) -> list[Candidate]:
+    """Every report (``key``) with its record's identifiers."""
     with store.session() as s:
         rows = s.execute(select(Report.id, Record.id, Record.doi, Record.pmid, Record.title,
                                 Report.pdf_path).join(Record, Record.id == Report.record_id))
-        return [Candidate(int(r[0]), int(r[1]), clean_doi(r[2]),
-                          (r[3] or "").strip() or None, normalise(r[4]), bool(r[5]))
-                for r in rows]
+        return [candidate(*r) for r in rows]
 
 
-def match(name: str, text: str, reports: list[Candidate]) -> tuple[list[Candidate], str]:
-    """The reports a file matches and by what ("doi", "pmid", "title"); stops at the first kind."""
-    by_doi: dict[str, list[Candidate]] = {}
-    by_pmid: dict[str, list[Candidate]] = {}
-    for c in reports:
-        if c.doi:
-            by_doi.setdefault(c.doi, []).append(c)
-        if c.pmid:
-            by_pmid.setdefault(c.pmid, []).append(c)
-    name_doi = doi_from_name(name)
-    if name_doi and name_doi in by_doi:
-        return by_doi[name_doi], "doi (file name)"
-    text_hits = {c.report_id: c for d in dois_in(text) for c in by_doi.get(d, [])}
-    if text_hits:
-        return list(text_hits.values()), "doi (first pages)"
+def match(name: str, text: str, reports: Matcher) -> tuple[list[Candidate], str]:
+    """The reports a file matches and by what (:mod:`review.screening.matching`'s one rule,
+    fed the file's name and its first pages); stops at the first kind that finds any."""
     m = _PMID_NAME.match(Path(name).stem.strip())
-    if m and m.group(1) in by_pmid:
-        return by_pmid[m.group(1)], "pmid (file name)"
-    stem = normalise(Path(name).stem)
-    hits = [c for c in reports if len(c.title) >= MIN_TITLE_CHARS and c.title in stem]
-    if hits:
-        return hits, "title (file name)"
-    page = normalise(text)
-    hits = [c for c in reports if len(c.title) >= MIN_TITLE_CHARS and c.title in page]
-    return hits, "title (first pages)"
+    hits, how = reports.match([
+        ("doi", "doi (file name)", doi_from_name(name)),
+        ("dois", "doi (first pages)", dois_in(text)),
+        ("pmid", "pmid (file name)", m.group(1) if m else None),
+        ("title_in", "title (file name)", Path(name).stem),
+        ("title_in", "title (first pages)", text),
+    ])
+    return hits, how or "title (first pages)"
 
 
 def import_pdfs(store: Store, files: Iterator[tuple[str, bytes | None, str | None]],
                 actor: str | None, *, replace: bool = False) -> ImportResult:
     """Attach each PDF to the one report it matches; list the rest with the reason."""
-    reports = candidates(store)
+    reports = Matcher(candidates(store))
     result = ImportResult()
     taken: dict[int, str] = {}
     for name, data, refused in files:
@@ -231,20 +186,20 @@ def import_pdfs(store: Store, files: Iterator[tuple[str, bytes | None, str | Non
                 f"#{c.record_id}" for c in hits[:5]) + f" by {how}: attach it by hand"})
             continue
         c = hits[0]
-        if c.report_id in taken:
+        if c.key in taken:
             result.unmatched.append({"file": shown, "why": f"record #{c.record_id} already got "
-                                     f"{taken[c.report_id]} in this import"})
+                                     f"{taken[c.key]} in this import"})
             continue
         if c.has_pdf and not replace:
             result.unmatched.append({"file": shown, "why": f"record #{c.record_id} already "
                                      "has a PDF"})
             continue
         try:
-            attach_pdf(store, c.report_id, data, shown, actor)
+            attach_pdf(store, c.key, data, shown, actor)
         except (FileRejected, FullTextError) as exc:
             result.unmatched.append({"file": shown, "why": str(exc)})
             continue
-        taken[c.report_id] = shown
+        taken[c.key] = shown
         result.matched.append({"file": shown, "record_id": c.record_id,
-                               "report_id": c.report_id, "by": how})
+                               "report_id": c.key, "by": how})
     return result

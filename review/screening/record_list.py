@@ -337,6 +337,12 @@ def latest_ranking_run(s: Session) -> int | None:
     return s.scalar(select(func.max(RankingRun.id)).where(RankingRun.stage == "title_abstract"))
 
 
+def _sort(q: RecordQuery, stmt: Any) -> str:
+    """The order the list uses: "match" only when there is a search to match (else relevance)."""
+    searching = "match" in stmt.selected_columns.keys()
+    return "relevance" if q.sort == "match" and not searching else q.sort
+
+
 def _filtered(store: Store, s: Session, viewer: Viewer, q: RecordQuery,
               settings: dict[str, Any]):
     """(the filter as a select of record ids, the same in the list's order) for ``q``.
@@ -397,9 +403,7 @@ def _filtered(store: Store, s: Session, viewer: Viewer, q: RecordQuery,
             stmt = stmt.where(Record.id.in_(select(out.c.record_id).where(and_(*must))))
         if must_not:
             stmt = stmt.where(Record.id.not_in(select(out.c.record_id).where(or_(*must_not))))
-    sort = q.sort
-    if sort == "match" and hits is None:
-        sort = "relevance"
+    sort = _sort(q, stmt)
     ordered = stmt
     if sort == "match":
         order = [hits.c.match, Record.id]
@@ -451,9 +455,42 @@ def count_records(store: Store, viewer: Viewer, query: RecordQuery,
         return int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
+def _relevance_page(s: Session, stmt: Any, run: int, offset: int, limit: int) -> list[int]:
+    """One page of the relevance order without sorting every match (top-k).
+
+    The order is: records the latest fit ranked, by rank, then the rest by
+    number. Instead of joining every match to its rank and sorting them all,
+    the ranked part walks the ranking's ``(run_id, rank)`` index and keeps the
+    records the filter admits, stopping at ``offset + limit`` (SQLite and
+    PostgreSQL both run an inner join with ``ORDER BY rank LIMIT`` that way);
+    only a page that reaches past the ranked records reads the unranked tail.
+    """
+    rk = aliased(Ranking)
+    ranked = (stmt.join(rk, and_(rk.record_id == Record.id, rk.run_id == run))
+              .order_by(rk.rank, Record.id))
+    ids = [int(r[0]) for r in s.execute(ranked.limit(limit).offset(offset))]
+    if len(ids) == limit:
+        return ids
+    if ids:  # the ranked part ends on this page
+        n_ranked = offset + len(ids)
+    else:
+        n_ranked = int(s.scalar(select(func.count()).select_from(ranked.order_by(None)
+                                                                  .subquery())) or 0)
+    unranked = stmt.where(~exists().where(Ranking.record_id == Record.id,
+                                          Ranking.run_id == run)).order_by(Record.id)
+    tail = s.execute(unranked.limit(limit - len(ids)).offset(max(0, offset - n_ranked)))
+    return ids + [int(r[0]) for r in tail]
+
+
 def find_records(store: Store, viewer: Viewer, query: RecordQuery, settings: dict[str, Any],
                  *, page: int = 0, per_page: int = 50) -> RecordPage:
-    """One page of the records ``query`` matches, with the columns ``viewer`` may see."""
+    """One page of the records ``query`` matches, with the columns ``viewer`` may see.
+
+    Two statements whatever the review's size: the count, and one page of ids
+    (``LIMIT``/``OFFSET``; in the relevance order a top-k walk of the ranking's
+    index, :func:`_relevance_page`); the page's columns are then read for those
+    ids only (:func:`page_rows`).
+    """
     q = query.checked(viewer, settings)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     with store.session() as s:
@@ -461,7 +498,12 @@ def find_records(store: Store, viewer: Viewer, query: RecordQuery, settings: dic
         total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         pages = max(1, -(-total // per_page))
         page = max(0, min(int(page), pages - 1))
-        ids = [int(r[0]) for r in s.execute(ordered.limit(per_page).offset(page * per_page))]
+        run = latest_ranking_run(s) if _sort(q, stmt) == "relevance" else None
+        if run is not None:
+            ids = _relevance_page(s, stmt, run, page * per_page, per_page)
+        else:
+            ids = [int(r[0]) for r in s.execute(ordered.limit(per_page)
+                                                .offset(page * per_page))]
     return RecordPage(total=total, page=page, per_page=per_page,
                       rows=page_rows(store, viewer, ids, q.stage, settings))
 
@@ -590,7 +632,8 @@ def open_record(store: Store, viewer: Viewer, record_id: int, stage: str,
 
 def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, label: str,
                     settings: dict[str, Any], *, reason: str | None = None,
-                    note: str | None = None, request_id: str | None = None) -> int:
+                    note: str | None = None, request_id: str | None = None,
+                    via: str = "record list") -> int:
     """Append ``viewer``'s new decision on a record (the old one stays); returns its id.
 
     Checked on the server whatever the form offered: the label, the reason
@@ -649,7 +692,7 @@ def change_decision(store: Store, viewer: Viewer, record_id: int, stage: str, la
                    "decision", d.id, record_id=record_id, stage=stage, label=label,
                    reason=reason, replaces=None if old is None else int(old.id),
                    old_label=None if old is None else old.label,
-                   old_reason=None if old is None else old.reason, via="record list")
+                   old_reason=None if old is None else old.reason, via=via)
         return int(d.id)
 
 

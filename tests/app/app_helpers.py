@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,61 @@ def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
     at.text_input(key="login_password").input(password or PASSWORDS[username])
     at.button[0].click()  # the form's submit button
     return at.run()
+
+
+#: The legend under a highlighted abstract, as a reader sees it.
+LEGEND = "Highlights: include keyword · exclude keyword · your highlight term"
+
+
+@dataclass
+class Shown:
+    """One highlighted block as a reader gets it: its visible text and its marks."""
+
+    text: str
+    marks: list[tuple[str, str]] = field(default_factory=list)  # (marked text, its title)
+
+    @property
+    def body(self) -> str:
+        """The record's text alone, without the legend line under an abstract."""
+        return self.text.removesuffix(LEGEND)
+
+
+class _Reader(HTMLParser):
+    """Visible text of our highlight HTML (style sheets skipped, entities decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.marks: list[tuple[str, str]] = []
+        self._style = False
+        self._mark: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "style":
+            self._style = True
+        elif tag == "mark":
+            self._mark = (dict(attrs).get("title") or "", [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._style = False
+        elif tag == "mark" and self._mark is not None:
+            self.marks.append(("".join(self._mark[1]), self._mark[0]))
+            self._mark = None
+
+    def handle_data(self, data: str) -> None:
+        if self._style:
+            return
+        self.text.append(data)
+        if self._mark is not None:
+            self._mark[1].append(data)
+
+
+def shown_html(at: AppTest) -> list[Shown]:
+    """Every ``st.html`` block on the page as the reader sees it (text and named marks)."""
+    out = []
+    for h in at.get("html"):
+        r = _Reader()
+        r.feed(h.proto.body)
+        out.append(Shown("".join(r.text), r.marks))
+    return out

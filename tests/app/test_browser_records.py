@@ -257,3 +257,115 @@ def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, brow
         got = s.execute(select(Decision.stage, Decision.label, Decision.reason)
                         .where(Decision.record_id == rid)).all()
     assert [tuple(g) for g in got] == [("full_text", "exclude", "Wrong population")]
+
+
+def _pdf_bytes(*lines: str) -> bytes:
+    """A real one-page PDF with text (drawn by matplotlib, so nothing is downloaded)."""
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig = plt.figure(figsize=(8.5, 11))
+        for i, line in enumerate(lines):
+            fig.text(0.05, 0.9 - 0.05 * i, line)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="pdf")
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def test_lead_seeds_the_model_from_an_ris_of_key_papers(served, browser, tmp_path) -> None:
+    from review.store.models import Record
+
+    base, review = served
+    known = review.records[4:6]
+    with review.store.session() as s:
+        titles = [s.get(Record, r).title for r in known]
+    ris = tmp_path / "key-papers.ris"
+    ris.write_text("".join(f"TY  - JOUR\nTI  - {t.upper()}\nER  -\n\n" for t in titles)
+                   + "TY  - JOUR\nTI  - A paper the searches never found\n"
+                     "DO  - 10.9999/nowhere\nER  -\n")
+    page = browser.new_page(viewport={"width": 1500, "height": 1600})
+    sign_in(page, base, "lead", "lead-demo")
+    goto(page, base, "lead", "Lead tools")
+    box = page.locator(".st-key-lead_seed_0")
+    box.scroll_into_view_if_needed(timeout=30_000)
+    assert re.search(r"\b50\s?MB", box.get_by_text(re.compile(r"MB")).first.inner_text())
+    page.locator(".st-key-lead_seed_0 input[type=file]").set_input_files(str(ris))
+    page.get_by_text("papers matched a record").wait_for(timeout=60_000)
+    wait_idle(page)
+    said = page.get_by_text("papers matched a record").first.inner_text()
+    assert "2 of 3 papers matched a record; 2 will be recorded as your includes" in said, said
+    page.get_by_text("Not matched").first.wait_for(timeout=30_000)
+    page.locator(".st-key-lead_seed_go").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_dir(tmp_path) / "lead-seed.png"), full_page=True)
+    with review.store.session() as s:  # the preview wrote nothing
+        assert s.scalars(select(Decision.id)).all() == []
+    page.get_by_role("button", name="Confirm: include 2 records and refit").click()
+    page.get_by_text(re.compile("Recorded 2 known relevant papers")).wait_for(timeout=60_000)
+    with review.store.session() as s:
+        got = s.execute(select(Decision.record_id, Decision.label, Decision.reviewer_id)
+                        .order_by(Decision.id)).all()
+    assert [tuple(g) for g in got] == [(r, "include", review.ids["lead"]) for r in known]
+
+
+def test_the_pdf_is_shown_beside_the_extraction_form(served, browser, tmp_path) -> None:
+    from review.screening import fulltext
+    from review.store import repo
+
+    base, review = served
+    store, rid = review.store, review.records[2]
+    repo.add_decision(store, record_id=rid, reviewer_id=review.ids["lead"],
+                      stage="title_abstract", label="include")
+    repo.ensure_reports(store)
+    rep = fulltext.reports_frame(store)
+    report = int(rep.loc[rep["record_id"] == rid, "report_id"].iloc[0])
+    fulltext.decide(store, report_id=report, reviewer_id=review.ids["lead"], label="include")
+    fulltext.create_study(store, "Author2 2012", [report])
+    fulltext.attach_pdf(store, report, _pdf_bytes("Effect of family support on loneliness",
+                                                  "Methods: a randomised trial, n = 212"),
+                        "trial.pdf", "lead")
+    page = browser.new_page(viewport={"width": 1600, "height": 1400})
+    sign_in(page, base, "ana", "ana-demo")
+    goto(page, base, "extraction", "Extraction")
+    viewer = page.locator(f".st-key-ex_pdf_{report}")
+    viewer.wait_for(timeout=60_000)
+    page.get_by_text(f"Full text of record #{rid}").wait_for(timeout=30_000)
+    save = page.get_by_role("button", name="Save draft")
+    save.first.wait_for(timeout=30_000)
+    # Beside, not below: the viewer's left edge is left of the form's, and they overlap in height.
+    v, f = viewer.bounding_box(), save.first.bounding_box()
+    assert v is not None and f is not None and v["x"] + v["width"] <= f["x"] + 1
+    time.sleep(3)  # let the viewer draw the page for the screenshot
+    page.screenshot(path=str(shots_dir(tmp_path) / "extraction-pdf.png"), full_page=False)
+
+
+def test_screening_highlights_leave_words_whole_and_differ_beyond_colour(served, browser,
+                                                                         tmp_path) -> None:
+    from sqlalchemy import update
+
+    from review.store import repo
+    from review.store.models import Record
+
+    base, review = served
+    title = "A placebo-controlled trial of peer support in Children's homes"
+    with review.store.session() as s:
+        s.execute(update(Record).where(Record.id == review.records[0]).values(title=title))
+    repo.set_setting(review.store, "highlight_include", ["placebo", "peer support"])
+    repo.set_setting(review.store, "highlight_exclude", ["children"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    sign_in(page, base, "ana", "ana-demo")
+    heading = page.locator("h4.rv-text").first
+    heading.wait_for(timeout=60_000)
+    assert heading.inner_text() == title  # as drawn: no gap inside a word or before "'s"
+    marks = heading.locator("mark")
+    styles = [marks.nth(i).evaluate(
+        "m => [m.textContent, m.title, getComputedStyle(m).textDecorationLine,"
+        " getComputedStyle(m).textDecorationStyle]") for i in range(marks.count())]
+    # Told apart by line style and a spoken name, not by the background colour alone.
+    assert styles == [["placebo", "include keyword", "underline", "solid"],
+                      ["peer support", "include keyword", "underline", "solid"],
+                      ["Children", "exclude keyword", "underline", "wavy"]]
+    page.screenshot(path=str(shots_dir(tmp_path) / "screening-highlights.png"), full_page=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import shown_html
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -191,9 +192,10 @@ def test_find_a_link_by_title(review: dict) -> None:
 def test_record_text_in_a_pair_is_shown_as_text(review: dict) -> None:
     at = open_page(review)
     at.selectbox(key="dup_candidate").set_value(review["c_nasty"]).run()
-    title_md = [m.value for m in at.markdown if "script" in m.value]
-    assert title_md and all("\\<script\\>" in v and "<script>" not in v for v in title_md)
-    assert not at.get("html")
+    titles = [b.body for b in shown_html(at) if "script" in b.text]
+    assert titles == [NASTY["title"]]
+    assert all("<script>alert" not in h.proto.body for h in at.get("html"))
+    assert all(not m.allow_html for m in at.markdown)
 
 
 def test_a_reviewer_cannot_open_the_page(review: dict) -> None:

@@ -281,3 +281,32 @@ def test_an_out_of_range_number_blocks_submission_with_a_message_at_the_field(re
     assert any("submitted" in s.value for s in at.success)
     rows = final(review)
     assert rows and rows[0]["values"]["age_min"] == 12
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_studys_pdf_is_shown_beside_the_form_when_one_is_stored(review: dict) -> None:
+    at = open_page(review, "rui")
+    at.selectbox(key="ex_study").set_value(review["okafor"]).run()
+    assert not at.get("bidi_component")  # no PDF stored yet: the form alone, and a note why
+    assert any("No PDF stored" in c.value for c in at.caption)
+    store = open_store(review["db"])
+    try:
+        reports = fulltext.reports_frame(store)
+        follow_up = reports[reports["title"] == "Mentoring trial follow-up"].iloc[0]
+        fulltext.attach_pdf(store, int(follow_up["report_id"]), PDF, "okafor2021.pdf", "lena")
+    finally:
+        store.close()
+    at = open_page(review, "rui")
+    at.selectbox(key="ex_study").set_value(review["okafor"]).run()
+    assert not at.exception, at.exception
+    # st.pdf is a component: AppTest sees it as one, keyed by the report, in the left column
+    cols = list(at.columns)
+    i = next(i for i, c in enumerate(cols) if c.get("bidi_component"))
+    left, right = cols[i], cols[i + 1]  # the study's PDF, and beside it the form
+    viewers = left.get("bidi_component")
+    assert [v.key for v in viewers] == [f"ex_pdf_{int(follow_up['report_id'])}"]
+    assert [c.value for c in left.caption] == [
+        f"Full text of record #{int(follow_up['record_id'])}"]
+    assert any(b.key.endswith(".__save") for b in right.button)  # the form, beside it

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from app_helpers import shown_html
 from markdown_it import MarkdownIt
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -255,9 +256,8 @@ def test_record_text_is_shown_as_text(review: dict) -> None:
     rid = report_id(review, NASTY)
     at = open_page(review, "rui")
     at.selectbox(key="ft_report").set_value(rid).run()
-    shown = [m.value for m in at.markdown if "script" in m.value]
-    assert shown == [f"**{escape_markdown(NASTY)}**"]
-    assert not at.get("html")
+    assert [b.body for b in shown_html(at) if "script" in b.text] == [NASTY]
+    assert all("<script>alert" not in h.proto.body for h in at.get("html"))
     # rendered by a CommonMark renderer, the escaped title is the original characters only
     html = MarkdownIt("commonmark").render(escape_markdown(NASTY))
     assert "<script" not in html and "<a " not in html and "<img" not in html

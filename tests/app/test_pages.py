@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 from app_helpers import (
@@ -10,13 +12,15 @@ from app_helpers import (
     LONG_ABSTRACT,
     add_person,
     app_for,
+    shown_html,
     sign_in,
 )
 from sqlalchemy import select, update
 
 from review.app.widgets import unescape_markdown
+from review.screening import tags
 from review.store import repo
-from review.store.models import AuditLog, Decision, LoginSession, Resolution
+from review.store.models import AuditLog, Decision, LoginSession, Record, Resolution
 
 TA = "title_abstract"
 
@@ -58,27 +62,42 @@ def test_reviewer_signs_in_and_sees_the_first_record_and_progress(review, monkey
             shortcuts["Undo last"]) == ("i", "e", "m", "u")  # normalised by Streamlit
 
 
-def test_hostile_record_text_is_markdown_escaped_to_the_exact_characters(review, monkeypatch
-                                                                         ) -> None:
+def test_hostile_record_text_is_shown_as_its_exact_characters(review, monkeypatch) -> None:
     at = sign_in(app_for(review, monkeypatch), "ana")
-    bodies = [m.value for m in at.markdown]
     assert all(not m.allow_html for m in at.markdown)
-    title_md = next(b for b in bodies if "script" in b)
-    assert unescape_markdown(title_md.strip("*")) == HOSTILE_TITLE
-    abstract_md = next(b for b in bodies if "onerror" in b)
-    assert unescape_markdown(abstract_md) == HOSTILE_ABSTRACT
+    shown = shown_html(at)
+    assert next(b for b in shown if "script" in b.text).body == HOSTILE_TITLE
+    assert next(b for b in shown if "onerror" in b.text).body == HOSTILE_ABSTRACT
+    raw = "".join(h.proto.body for h in at.get("html"))
+    assert "<script>alert" not in raw and "<img" not in raw and "<b>" not in raw
 
 
 def test_very_long_abstract_is_shown_in_full_split_into_parts(review, monkeypatch) -> None:
     at = sign_in(app_for(review, monkeypatch), "ana")
     at.button(key=f"exclude_{review.records[0]}").click().run()
     assert shown_record(at) == review.records[1]
-    head = next(m.value for m in at.markdown if m.value.startswith(":green-background[Peer"))
+    head = next(b for b in shown_html(at) if b.text.startswith("Peer support"))
+    assert head.marks[:2] == [("Peer support", "include keyword"), ("lonely", "include keyword")]
     rest = at.expander[0].text[0].value
-    plain = unescape_markdown(
-        head.replace(":green-background[", "").replace("]", "").replace("\\", ""))
-    assert len(head) < len(LONG_ABSTRACT) + 20_000
-    assert (plain + " " + rest).split() == LONG_ABSTRACT.split()  # st.text trims its ends
+    assert len(head.body) < len(LONG_ABSTRACT)
+    assert (head.body + " " + rest).split() == LONG_ABSTRACT.split()  # st.text trims its ends
+
+
+def test_highlights_on_screening_leave_words_whole_and_name_each_kind(review, monkeypatch
+                                                                      ) -> None:
+    """Regression: the old chips showed "placebo -controlled" and "Children 's"."""
+    title = "A placebo-controlled trial of peer support in Children's homes"
+    with review.store.session() as s:
+        s.execute(update(Record).where(Record.id == review.records[0]).values(title=title))
+    repo.set_setting(review.store, "highlight_include", ["placebo"])
+    repo.set_setting(review.store, "highlight_exclude", ["children"])
+    ana = SimpleNamespace(reviewer_id=review.ids["ana"], role="reviewer", username="ana")
+    tags.set_personal_terms(review.store, ana, "peer support")
+    at = sign_in(app_for(review, monkeypatch), "ana")
+    shown = next(b for b in shown_html(at) if "placebo" in b.text)
+    assert shown.body == title  # no space added inside a word or before an apostrophe
+    assert shown.marks == [("placebo", "include keyword"), ("peer support", "your highlight term"),
+                           ("Children", "exclude keyword")]
 
 
 def test_decide_with_reason_and_note_then_undo(review, monkeypatch) -> None:

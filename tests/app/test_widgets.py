@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from review.app.widgets import (
-    escape_markdown,
-    find_keywords,
-    highlight_markdown,
-    split_long,
-    unescape_markdown,
-)
+from review.app.highlight import find_keywords, highlight_html, split_long
+from review.app.widgets import escape_markdown, unescape_markdown
 
 PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-_DIRECTIVE = re.compile(r":(green|red)-background\[((?:\\.|[^\]\\])*)\]")
+_MARK = re.compile(r'<mark class="rv-(include|exclude|personal)" title="[a-z ]+">|</mark>')
 
 
 def squash(text: str) -> str:
@@ -59,26 +55,21 @@ def test_keywords_match_whole_words_stems_and_phrases_case_insensitively() -> No
 
 def test_highlighting_wraps_escaped_matches_and_nothing_else() -> None:
     text = "<b>Loneliness</b> in [adults](http://x)"
-    md = highlight_markdown(text, ["loneliness"], ["adults"])
-    assert md == ("\\<b\\>:green-background[Loneliness]\\<\\/b\\> in "
-                  "\\[:red-background[adults]\\]\\(http\\:\\/\\/x\\)")
+    out = highlight_html(text, ["loneliness"], ["adults"])
+    assert out == ('&lt;b&gt;<mark class="rv-include" title="include keyword">Loneliness</mark>'
+                   '&lt;/b&gt; in [<mark class="rv-exclude" title="exclude keyword">adults</mark>]'
+                   "(http://x)")
 
 
 @given(st.text(), st.lists(st.sampled_from(["a", "lonel*", "x]y", "b c", "<s>", "1.5"]),
                            max_size=3))
 def test_highlighted_text_is_the_original_text_once_our_markup_is_removed(
         text: str, words: list[str]) -> None:
-    md = highlight_markdown(text, words, ["z"])
-    inner = _DIRECTIVE.sub(lambda m: m.group(2), md)
-    assert unescaped_punctuation(inner) == []
-    # private-use placeholder characters are neutralised, everything else survives
-    expected = squash(re.sub("[\ue000\ue001]", "\ufffd", text))
-    assert squash(unescape_markdown(inner)) == expected
-
-
-def test_a_record_cannot_forge_a_highlight_placeholder() -> None:
-    md = highlight_markdown("\ue0000\ue001 adults", [], ["adults"])
-    assert md.count("-background[") == 1
+    out = highlight_html(text, words, ["z"], ["q"])
+    inner = _MARK.sub("", out)
+    assert "<" not in inner  # the record's own characters are all escaped
+    expected = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    assert html.unescape(inner) == expected  # not one character added or lost
 
 
 def test_long_text_is_split_at_a_space_and_nothing_is_lost() -> None:

@@ -300,6 +300,33 @@ def test_relevance_sort_follows_the_latest_ranking_and_scores_show_to_leads(stor
     assert ana_rows["score"].isna().all()
 
 
+def test_relevance_pages_cut_from_the_ranked_then_unranked_order_at_any_size(store: Store
+                                                                             ) -> None:
+    """The page is found top-k (the ranking's index, then the unranked tail); its slices must
+    be those of the whole order, for pages inside the ranked part, across the seam and after."""
+    build(store, n=40)
+    who = people(store)
+    ids = ids_of(store)
+    rng = random.Random(3)
+    ranked = rng.sample(ids, 23)  # some records unranked, as after a fit on part of the review
+    with store.session() as s:
+        run = RankingRun(stage="title_abstract", model="t", n_labelled=2, n_relevant=1)
+        s.add(run)
+        s.flush()
+        for rank, rid in enumerate(ranked):
+            s.add(Ranking(run_id=run.id, record_id=rid, score=1 - rank / 100, rank=rank))
+    for q in (rl.RecordQuery(), rl.RecordQuery(year_from=2005, year_to=2014),
+              rl.RecordQuery(text="placebo"), rl.RecordQuery(text="peer", sort="match")):
+        whole = rl.find_record_ids(store, who["lead"], q, SETTINGS)
+        for per_page in (1, 4, 7, 50):
+            pages = -(-len(whole) // per_page)
+            got = [int(r) for p in range(pages) for r in rl.find_records(
+                store, who["lead"], q, SETTINGS, page=p, per_page=per_page).rows["record_id"]]
+            assert got == whole, (q, per_page)
+    assert rl.find_record_ids(store, who["lead"], rl.RecordQuery(), SETTINGS) == \
+        ranked + sorted(set(ids) - set(ranked))
+
+
 def test_bad_query_values_are_refused(store: Store) -> None:
     build(store, n=3)
     lead = people(store)["lead"]

@@ -12,7 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from review.app.context import AppContext
-from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
+from review.app.highlight import show_highlighted
+from review.app.widgets import escape_markdown, shorten, show_keywords
+from review.screening import tags
 from review.screening.agreement import agreement_table
 from review.screening.decisions import record_detail, records_brief, visible_decisions
 from review.stages import DecisionError, Stage, checked_decision, current_decisions, stage_outcomes
@@ -65,13 +67,15 @@ def _conflict_panel(ctx: AppContext, stage: str, record_id: int, decisions: pd.D
     rec = record_detail(ctx.store, record_id) or {"id": record_id}
     inc = list(ctx.settings.get("highlight_include") or [])
     exc = list(ctx.settings.get("highlight_exclude") or [])
+    mine = tags.personal_terms(ctx.store, ctx.user.reviewer_id)
     with st.container(border=True):
-        show_text(rec.get("title") or "(no title)", inc, exc, heading=True)
+        show_highlighted(rec.get("title") or "(no title)", inc, exc, mine, heading=True)
         where = " · ".join(str(x) for x in (rec.get("journal"), rec.get("year")) if x)
         if where:
             st.caption(escape_markdown(where))
         with st.expander("Abstract"):
-            show_text(rec.get("abstract") or "(no abstract)", inc, exc)
+            show_highlighted(rec.get("abstract") or "(no abstract)", inc, exc, mine,
+                             legend=True)
             show_keywords(rec.get("keywords"))
     cur = current_decisions(decisions[decisions["record_id"] == record_id])
     table = pd.DataFrame({

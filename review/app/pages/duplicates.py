@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from review.app.context import AppContext
-from review.app.widgets import escape_markdown, shorten, show_text
+from review.app.highlight import show_highlighted
+from review.app.widgets import escape_markdown, shorten
 from review.dedup import review_ops as ops
 from review.store import repo
 
@@ -65,7 +66,7 @@ def _candidate(ctx: AppContext, pending: pd.DataFrame) -> None:
         with col:
             st.subheader(f"Record {name} · #{rec['record_id']}")
             st.text(f"Source: {rec['source']}")
-            show_text(rec["title"] or "(no title)", heading=True)
+            show_highlighted(rec["title"] or "(no title)", heading=True)
 
     table = ops.compare_records(a, b)
     table["A"] = [shorten(v, 400) for v in table["A"]]
@@ -81,9 +82,9 @@ def _candidate(ctx: AppContext, pending: pd.DataFrame) -> None:
     with st.expander("Abstracts in full"):
         la, lb = st.columns(2)
         with la:
-            show_text(a.get("abstract") or "(no abstract)")
+            show_highlighted(a.get("abstract") or "(no abstract)")
         with lb:
-            show_text(b.get("abstract") or "(no abstract)")
+            show_highlighted(b.get("abstract") or "(no abstract)")
 
     plan = ops.plan_confirm(ctx.store, int(cid))
     me = ctx.user.username

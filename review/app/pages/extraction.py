@@ -15,7 +15,8 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.form_widgets import as_text, render_form, values_table
-from review.app.widgets import escape_markdown
+from review.app.pdf_view import show_stored_pdf
+from review.app.widgets import escape_markdown, shorten
 from review.extraction import (
     ConsensusError,
     Form,
@@ -86,11 +87,34 @@ def render(ctx: AppContext) -> None:
     view = st.radio("View", views, horizontal=True, key="ex_view") if len(views) > 1 \
         else views[0]
     if view == "My extraction":
-        _extract(ctx, int(sid), form, library)
+        pdfs = ops.study_pdfs(store, int(sid))
+        if pdfs:
+            view_col, form_col = st.columns([1, 1], gap="medium")
+            with view_col:
+                _pdf(ctx, int(sid), pdfs)
+            with form_col:
+                _extract(ctx, int(sid), form, library)
+        else:
+            st.caption("No PDF stored for this study's reports: attach one on the Full text "
+                       "page to read it beside the form.")
+            _extract(ctx, int(sid), form, library)
     elif per == 2:
         _compare(ctx, int(sid), form)
     else:
         _submitted(ctx, int(sid), form)
+
+
+def _pdf(ctx: AppContext, sid: int, pdfs: list[dict[str, Any]]) -> None:
+    """The study's full text beside the form (a study with several reports: pick one)."""
+    by_report = {p["report_id"]: p for p in pdfs}
+    rid = next(iter(by_report))
+    if len(by_report) > 1:
+        rid = st.selectbox("Full text", list(by_report), key=f"ex_pdf_pick_{sid}",
+                           format_func=lambda r: f"Record #{by_report[r]['record_id']} · "
+                           f"{shorten(by_report[r]['title'], 70)}")
+    p = by_report[rid]
+    st.caption(f"Full text of record #{p['record_id']}")
+    show_stored_pdf(ctx.store, p["pdf_path"], p["pdf_sha256"], key=f"ex_pdf_{p['report_id']}")
 
 
 def _mode(ctx: AppContext, per: int) -> int:

@@ -16,7 +16,8 @@ import streamlit as st
 
 from review.app.citations import citation
 from review.app.context import AppContext
-from review.app.widgets import escape_markdown, shorten, show_text
+from review.app.highlight import show_highlighted
+from review.app.widgets import escape_markdown, shorten
 from review.screening import fulltext as ops
 from review.screening.decisions import sees_everyone
 from review.store import repo
@@ -141,7 +142,7 @@ def _num(row: pd.Series) -> int:
 def _report_panel(ctx: AppContext, rid: int, row: pd.Series, my: dict[str, Any] | None,
                   blind: bool, settings: dict[str, Any], studies: pd.DataFrame) -> None:
     with st.container(border=True):
-        show_text(_text(row["title"]) or "(no title)", heading=True)
+        show_highlighted(_text(row["title"]) or "(no title)", heading=True)
         st.caption(escape_markdown(citation(row["authors"], row["year"], row["journal"])))
         if _text(row["doi"]):
             st.text(f"DOI: {row['doi']}")

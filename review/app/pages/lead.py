@@ -14,7 +14,7 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.widgets import escape_markdown, shorten
-from review.screening import lead_tools, pdf_import, ranking_controls, tags
+from review.screening import lead_tools, pdf_import, ranking_controls, seed, tags
 from review.screening.record_list import RecordListError
 
 TITLE = "Lead tools"
@@ -228,6 +228,64 @@ def _ranking(ctx: AppContext) -> None:
                       x_label="records screened", y_label="relevant found")
 
 
+#: File types the seed uploader offers: what :mod:`review.io` reads.
+SEED_TYPES = ["ris", "txt", "nbib", "bib", "csv", "tsv", "xlsx"]
+
+
+def _seed(ctx: AppContext) -> None:
+    st.subheader("Seed the model with known relevant papers")
+    st.caption("Upload the key papers you already know belong in the review (RIS, MEDLINE, "
+               "Web of Science, BibTeX, CSV or XLSX). Each is matched to the review's records "
+               "by DOI, then PMID, then title; you see what matched before anything is "
+               "recorded. Confirming records each match as your include at title/abstract "
+               "(audited; earlier decisions stay in the history), and the model is refitted "
+               f"on them. Up to {seed.MAX_SEED_MB} MB and {seed.MAX_SEED_PAPERS:,} papers.")
+    nonce = st.session_state.setdefault("lead_seed_nonce", 0)
+    upload = st.file_uploader("Key papers", type=SEED_TYPES, max_upload_size=seed.MAX_SEED_MB,
+                              key=f"lead_seed_{nonce}")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:  # read and matched on the server every time: nothing from the page is trusted
+        plan = seed.plan_seed(ctx.store, ctx.user, data, upload.name)
+    except seed.SeedError as exc:
+        st.error(escape_markdown(str(exc)))
+        return
+    for w in plan.warnings:
+        st.caption(escape_markdown(w))
+    n = len(plan.to_include)
+    st.markdown(f"**{len(plan.matched):,}** of {len(plan.matched) + len(plan.unmatched):,} "
+                f"papers matched a record; **{n:,}** will be recorded as your includes.")
+    if plan.matched:
+        st.dataframe(pd.DataFrame({
+            "Paper": [r.paper for r in plan.matched],
+            "Title": [shorten(r.title, 100) for r in plan.matched],
+            "Record": [f"#{r.record_id}" for r in plan.matched],
+            "Matched by": [r.by for r in plan.matched],
+            "On confirming": [r.status for r in plan.matched]}),
+            hide_index=True, width="stretch", key="lead_seed_matched")
+    if plan.unmatched:
+        st.markdown("**Not matched**")
+        st.dataframe(pd.DataFrame({
+            "Paper": [r.paper for r in plan.unmatched],
+            "Title": [shorten(r.title, 100) for r in plan.unmatched],
+            "Why": [r.status for r in plan.unmatched]}),
+            hide_index=True, width="stretch", key="lead_seed_unmatched")
+    if st.button(f"Confirm: include {n:,} records and refit", key="lead_seed_go",
+                 disabled=n == 0, type="primary", icon=":material/verified:"):
+        try:
+            done = seed.apply_seed(ctx.store, ctx.user, data, upload.name, ctx.settings)
+        except seed.SeedError as exc:
+            st.error(escape_markdown(str(exc)))
+            return
+        ranking_controls.refit_now(ctx.store, ctx.user)
+        st.session_state[K_FLASH] = ("ok", f"Recorded {len(done.to_include):,} known relevant "
+                                     f"papers from {upload.name} as your includes; the model "
+                                     "refits on them in the background.")
+        st.session_state["lead_seed_nonce"] = nonce + 1
+        st.rerun()
+
+
 def render(ctx: AppContext) -> None:
     ctx.require(*ROLES)
     st.title("Lead tools")
@@ -239,4 +297,5 @@ def render(ctx: AppContext) -> None:
     _conflicts(ctx, stage, prog)
     _tags(ctx)
     _ranking(ctx)
+    _seed(ctx)
     _pdf_import(ctx)

@@ -22,12 +22,12 @@ import streamlit as st
 
 from review.app.context import AppContext
 from review.app.highlight import show_highlighted
+from review.app.pdf_view import PDF_HEIGHT, stored_pdf
 from review.app.widgets import escape_markdown, shorten
 from review.io.export import neutralise
 from review.screening import bulk, tags
 from review.screening import record_list as rl
 from review.store import repo
-from review.store.files import read_stored
 
 TITLE = "Records"
 ICON = ":material/list_alt:"
@@ -221,7 +221,7 @@ def _record(ctx: AppContext, record_id: int, stage: str) -> None:
     if pdf is not None:
         view, left, right = st.columns([5, 3, 2], gap="small")
         with view:
-            st.pdf(pdf, height=900, key=f"rec_pdf_{record_id}")
+            st.pdf(pdf, height=PDF_HEIGHT, key=f"rec_pdf_{record_id}")
     else:
         left, right = st.columns([3, 2], gap="medium")
     with left, st.container(border=True):
@@ -263,11 +263,7 @@ def _pdf(ctx: AppContext, rec: dict[str, Any]) -> bytes | None:
             st.caption("No PDF attached yet: attach one on the Full text page, or import a "
                        "folder of PDFs there.")
         return None
-    try:
-        return read_stored(ctx.store, rec["pdf_path"], rec.get("pdf_sha256") or None)
-    except (OSError, ValueError, RuntimeError) as exc:  # missing, changed, no files folder
-        st.warning(f"The PDF could not be read: {escape_markdown(exc)}")
-        return None
+    return stored_pdf(ctx.store, rec["pdf_path"], rec.get("pdf_sha256"))
 
 
 def _history(rec: dict[str, Any], stage: str) -> None:

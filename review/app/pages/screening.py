@@ -21,8 +21,9 @@ import streamlit as st
 
 from review.app import progress
 from review.app.context import AppContext
-from review.app.widgets import escape_markdown, shorten, show_keywords, show_text
-from review.screening import decisions, queue
+from review.app.highlight import show_highlighted
+from review.app.widgets import escape_markdown, shorten, show_keywords
+from review.screening import decisions, queue, tags
 from review.stages import DecisionError, Stage, checked_decision
 from review.store import Store, StoreBusyError, accounts, repo
 
@@ -263,14 +264,15 @@ def _team_progress(ctx: AppContext) -> None:
 def _record_card(ctx: AppContext, record: dict[str, Any]) -> None:
     inc = list(ctx.settings.get("highlight_include") or [])
     exc = list(ctx.settings.get("highlight_exclude") or [])
+    mine = tags.personal_terms(ctx.store, ctx.user.reviewer_id)
     with st.container(border=True):
-        show_text(record.get("title") or "(no title)", inc, exc, heading=True)
+        show_highlighted(record.get("title") or "(no title)", inc, exc, mine, heading=True)
         where = " · ".join(str(x) for x in (record.get("journal"), record.get("year")) if x)
         authors = record.get("authors") or []
         names = "; ".join(str(a) for a in authors[:6]) + (" et al." if len(authors) > 6 else "")
         if where or names:
             st.caption(escape_markdown(" — ".join(x for x in (names, where) if x)))
-        show_text(record.get("abstract") or "(no abstract)", inc, exc)
+        show_highlighted(record.get("abstract") or "(no abstract)", inc, exc, mine, legend=True)
         show_keywords(record.get("keywords"))
         st.caption(f"Record #{record['id']}" + (f" · DOI {escape_markdown(record['doi'])}"
                                                  if record.get("doi") else ""))

@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from review.app.context import AppContext
+from review.app.highlight import clean_keywords
 from review.app.pages import login
-from review.app.widgets import clean_keywords, escape_markdown
+from review.app.widgets import escape_markdown
 from review.screening import decisions, queue
 from review.stages import Stage
 from review.store import accounts, repo
