@@ -33,8 +33,10 @@ def _hide_unfinished(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get(INCLUDE_UNFINISHED):
         return
     state.statement = state.statement.options(
-        with_loader_criteria(Source, Source.importing.is_(None), include_aliases=True),
-        with_loader_criteria(Record, Record.source_id.not_in(_UNFINISHED),
+        # Lambdas, so that an aliased Record or Source (a pair of records, say) is
+        # filtered on its own columns rather than the base table's.
+        with_loader_criteria(Source, lambda cls: cls.importing.is_(None), include_aliases=True),
+        with_loader_criteria(Record, lambda cls: cls.source_id.not_in(_UNFINISHED),
                              include_aliases=True),
     )
 

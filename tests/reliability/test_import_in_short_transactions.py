@@ -178,3 +178,22 @@ def test_an_import_killed_between_chunks_is_hidden_then_swept(review, tmp_path: 
     assert rerun.wait(timeout=180) == 0, rerun.communicate()
     assert repo.count_records(reopened) == 20 + N_NEW
     reopened.close()
+
+
+def test_queries_over_two_copies_of_record_hide_the_unfinished_import_in_each(review) -> None:
+    """Pairs of records (duplicates, conflicts) join ``record`` to itself under aliases."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from review.store.models import Record, Source
+
+    path, store, _ = review
+    hidden = repo.add_source(store, name="Scopus", kind="database", file_name="b.ris",
+                             file_format="ris", sha256="4" * 64, records=make_records(5, seed=4))
+    with store.session() as s:
+        s.get(Source, hidden).importing = str(path.parent / ".unfinished")
+    with store.session() as s:
+        a, b = aliased(Record), aliased(Record)
+        pairs = s.execute(select(a.id, b.id).join(b, a.id < b.id)).all()
+        seen = {i for pair in pairs for i in pair}
+    assert len(pairs) == 20 * 19 // 2 and len(seen) == 20
