@@ -44,10 +44,10 @@ TARGETS = {"rules": "review/dedup/rules.py", "evidence": "review/dedup/evidence.
 #: The fast tests that guard the decision (the shared sets are the slow final confirmation).
 TESTS = [
     "tests/dedup/test_rules_thresholds.py",
+    "tests/dedup/test_pair_facts.py",
     "tests/dedup/test_hard_pairs.py",
-    "tests/dedup/test_engine.py",
     "tests/dedup/test_cluster.py",
-    "tests/dedup/test_synthetic.py",
+    "tests/dedup/test_engine.py",
 ]
 #: What the scratch copy needs besides the package (fixtures, bundled forms and demo data).
 COPY = ["review", "tests", "pyproject.toml", "data", "extraction_forms"]
@@ -203,6 +203,8 @@ def run_all(trees: list[Path], work: list[Mutant | None]) -> list[str]:
             ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
             results[k] = "survived" if ok else "killed"
         free.append(tree)
+        done = sum(1 for r in results if r)
+        print(f"{done}/{len(work)} {results[k]}", file=sys.stderr, flush=True)
     return results
 
 
