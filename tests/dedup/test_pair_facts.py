@@ -341,3 +341,22 @@ def test_short_titles_do_not_make_sure_duplicates() -> None:
         for k in range(10)
     ]
     assert _learnt(short).rates["issue"].pairs == 0
+
+
+def test_a_reliable_locator_disagreeing_is_a_contradiction_read_from_the_records() -> None:
+    """With no sure duplicates to learn from, issue and last page are trusted (the priors);
+    a typo in one title keeps the pair itself from being a sure duplicate."""
+    typo = TITLE.replace("pneumonia", "pneumonai")
+    issue = two(record(), record(title=typo, number="4"))
+    assert issue.issue_conflict and "different issues" in issue.conflicts
+    end = two(record(), record(title=typo, pages="221-230"))
+    assert end.end_conflict and not two(record(), record(title=typo)).end_conflict
+    assert not issue.end_conflict and not end.issue_conflict
+    assert two(record(doi="10.1136/thx-2019-1"), record()).doi_reliable
+
+
+def test_a_generic_title_on_one_record_is_enough_to_weaken_the_pair() -> None:
+    f = two(record(title="Editorial"), record(title="Editorial: inhaled corticosteroids"))
+    g = two(record(title="Editorial: inhaled corticosteroids"), record(title="Editorial"))
+    for pair in (f, g):
+        assert pair.generic_title and pair.weak_title
