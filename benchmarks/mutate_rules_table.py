@@ -17,7 +17,7 @@ tests against each mutant in a scratch copy of the tree.
 Left out by construction: docstrings, type annotations, imports, decorators and
 the first argument of ``Rule(...)`` (the rule's name, which no user sees).
 
-    python benchmarks/mutate_rules_table.py [--jobs 2] [--only rules|evidence] [--stride 5] [--show-killed]
+    python benchmarks/mutate_rules_table.py [--jobs 2] [--only rules|evidence] [--stride 5]
 
 Exit status 0 always; the survivors are listed with their line and change, for a
 person to judge (equivalent, or a missing test).
