@@ -198,12 +198,19 @@ def run(cands: list[str], keywords: list[bool], seeds: list[int], cache: Path,
 
 
 def load(cache: Path) -> pd.DataFrame:
+    """Every cached run scored. A run stopped at 95% recall has its unfound relevant records
+    put last, so WSS@95 and Recall@10% use the set's true number of relevant records."""
+    relevant = {p.stem: int(load_dataset(p)[0]["label_included"].sum())
+                for p in DATA.glob("*.csv")}
     rows = []
     for f in sorted(cache.glob("*.json")):
         cand, kw, st, seed, stop = f.stem.split("__")
         d = json.loads(f.read_text())
         y = np.zeros(d["n"], dtype=int)
         y[:len(d["labels"])] = d["labels"]
+        missing = relevant[st] - int(y.sum())
+        if missing > 0:
+            y[-missing:] = 1
         rows.append({"model": cand, "keywords": int(kw), "set": st, "seed": int(seed),
                      "all": stop == "all", "wss95": wss(y), "recall10": recall_at(y),
                      "atd": atd(y) if d["all"] else np.nan, "ms": d["update_ms_median"]})
@@ -225,7 +232,9 @@ def report(cache: Path, asreview: Path | None, seeds: int) -> None:
         table.columns = [c.removeprefix("Cohen_2006_") for c in table.columns]
         by = g.groupby(level="model")
         table["WSS@95"], table["R@10%"] = by["wss95"].mean(), by["recall10"].mean()
-        table["ATD"], table["update ms"] = by["atd"].mean(), by["ms"].mean()
+        # ATD only where every run went on until all relevant records were found
+        table["ATD"] = by["atd"].agg(lambda s: s.mean() if s.notna().all() else np.nan)
+        table["update ms"] = by["ms"].mean()
         if peer is not None:
             table["worst set − ASReview"] = (piv - peer["wss95"]).min(axis=1)
         print(f"\n## Keywords {'used' if kw else 'dropped'}: WSS@95 per set (mean of seeds)")

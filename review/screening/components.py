@@ -32,14 +32,11 @@ from review.screening.features import FeatureConfig
 FEATURES: dict[str, FeatureConfig] = {
     "tfidf": FeatureConfig(),
     "tfidf-words": FeatureConfig(char_ngrams=None),
-    "tfidf-noabs": FeatureConfig(missing_abstract_weight=0.5),
 }
 
 #: Classifiers: name → factory of an unfitted scikit-learn estimator.
 CLASSIFIERS: dict[str, Callable[[], object]] = {
     "svm": lambda: LinearSVC(C=0.1, loss="hinge", dual=True, max_iter=5000),
-    # squared hinge with ASReview elas_u4's C (tuned on SYNERGY, not on our sets)
-    "svm-sq": lambda: LinearSVC(C=0.11, loss="squared_hinge", dual=True, max_iter=5000),
     "logistic": lambda: LogisticRegression(C=10.0, max_iter=1000),
     "nb": lambda: ComplementNB(alpha=0.1),
 }
@@ -99,11 +96,8 @@ class Model:
 
 
 MODELS: dict[str, Model] = {m.name: m for m in (
-    Model("svm-sq", "tfidf-noabs", "svm-sq", "weighted", "max",
-          "linear SVM (squared hinge) on TF-IDF words, character n-grams, keywords and a "
-          "no-abstract flag (default)"),
     Model("svm", "tfidf", "svm", "weighted", "max",
-          "linear SVM on TF-IDF words, character n-grams and keywords"),
+          "linear SVM on TF-IDF words, character n-grams and keywords (default)"),
     Model("svm-words", "tfidf-words", "svm", "weighted", "max",
           "linear SVM on TF-IDF words and keywords (no character n-grams: cheaper)"),
     Model("logistic", "tfidf", "logistic", "balanced", "max",
@@ -115,7 +109,7 @@ MODELS: dict[str, Model] = {m.name: m for m in (
 )}
 
 #: The model used when none is named.
-DEFAULT_MODEL = "svm-sq"
+DEFAULT_MODEL = "svm"
 
 
 def available_models() -> list[tuple[str, str]]:

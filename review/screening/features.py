@@ -48,10 +48,6 @@ class FeatureConfig:
     char_max_features: int | None = 200_000
     keyword_weight: float = 0.5
     title_repeats: int = 2
-    #: Weight of a one-column block that is 1 for records without an abstract. It lets
-    #: the model learn, from the reviewer's own labels, how such records tend to be judged
-    #: (a title-only record is otherwise scored as if its few words said everything).
-    missing_abstract_weight: float = 0.0
 
 
 @dataclass
@@ -158,9 +154,4 @@ def build_features(df: pd.DataFrame, config: FeatureConfig | None = None) -> Fea
     if not blocks:
         raise ValueError("no record has a title, abstract or keywords to rank on")
     X = normalize(sp.hstack(blocks, format="csr", dtype=np.float32), norm="l2", copy=False)
-    if config.missing_abstract_weight > 0:
-        abstracts = _clean(df["abstract"]) if "abstract" in df else [""] * len(df)
-        missing = np.array([[not a.strip()] for a in abstracts], dtype=np.float32)
-        X = normalize(sp.hstack([X, sp.csr_matrix(missing * config.missing_abstract_weight)],
-                                format="csr", dtype=np.float32), norm="l2", copy=False)
     return FeatureMatrix(record_ids=df["record_id"].to_numpy(), X=X.tocsr(), config=config)

@@ -64,7 +64,7 @@ def test_simulated_screening_finds_the_relevant_records_first():
     assert len(sim.update_seconds) > 0 and sorted(sim.record_ids) == list(range(1, 31))
 
 
-@pytest.mark.parametrize("model", ["svm-sq", "svm", "svm-words", "logistic", "nb", "svm-explore"])
+@pytest.mark.parametrize("model", ["svm", "svm-words", "logistic", "nb", "svm-explore"])
 def test_every_registered_model_ranks_relevant_records_ahead(model):
     df = _review()
     ranker = Ranker.from_records(df, model=model)
@@ -214,7 +214,7 @@ def test_the_leads_model_choice_is_used_for_the_ranking(sqlite_store):
     from review.screening.components import MODELS, available_models
 
     names = [name for name, _ in available_models()]
-    assert names[0] == "svm-sq" and set(names) == set(MODELS)
+    assert names[0] == "svm" and set(names) == set(MODELS)
     df = _review(8)
     repo.add_source(sqlite_store, name="Scopus", kind="database", file_name="s.csv",
                     file_format="csv", sha256="e" * 64,
@@ -227,19 +227,3 @@ def test_the_leads_model_choice_is_used_for_the_ranking(sqlite_store):
                           stage="title_abstract", label=label)
     repo.set_setting(sqlite_store, "ranking_model", "nb")
     assert store_rank(sqlite_store)["model"] == MODELS["nb"].description
-
-
-def test_default_model_learns_that_records_without_abstract_were_excluded():
-    # every title is on the same topic; the reviewer excluded the records that had no
-    # abstract, so of two otherwise alike unscreened records the one with an abstract comes first
-    rows = []
-    for i in range(12):
-        title = f"Mentoring and loneliness in young people, cohort {i}"
-        rows.append({"record_id": 2 * i + 1, "title": title, "abstract": title})
-        rows.append({"record_id": 2 * i + 2, "title": title, "abstract": ""})
-    df = pd.DataFrame(rows).assign(keywords="")
-    labels = {r: int(r % 2 == 1) for r in range(1, 13)}
-    ranking = Ranker.from_records(df, model="svm-sq").rank(labels)
-    order = ranking["record_id"].tolist()
-    for i in range(6, 12):
-        assert order.index(2 * i + 1) < order.index(2 * i + 2)
