@@ -249,7 +249,8 @@ def report(cache: Path, asreview: Path | None, seeds: int) -> None:
         loso = pd.DataFrame(rows)
         print(f"\n## Leave one set out, keywords {'used' if kw else 'dropped'}")
         print(loso.round(3).to_string(index=False))
-        print("held-out mean:", loso[["wss95", "recall10", "atd"]].mean().round(3).to_dict())
+        held = loso[["wss95", "recall10", "atd"]].mean(skipna=False)
+        print("held-out mean:", held.round(3).to_dict())
 
 
 def main() -> None:
