@@ -1,0 +1,278 @@
+"""Candidate rankers on the shared screening sets, chosen by leave-one-set-out (issue 15).
+
+Why this script: ``benchmarks/screening.py`` measures *registered* models with
+every stopping rule, which is too slow for trying many ranker variants. Here a
+candidate is a feature block plus a scoring function, simulated with the
+reference protocol of BENCHMARKS.md §2 (1 relevant + 1 irrelevant prior from
+the seed, refit after every label, always the top-ranked record), and each
+run's screening order is cached to a JSON file so the report can be redone
+without re-simulating. Candidates are compared with and without the keywords
+column, beside ASReview's cached per-run results, and the choice among them is
+made leave-one-set-out: for each held-out set, the candidate with the best mean
+WSS@95 on the other sets is scored on the held-out set (the honest estimate of
+how the selection procedure does on a review it has not seen).
+
+``--stop 95`` ends a run at the 95%-recall record (and not before 10% of the
+records), which gives WSS@95 and Recall@10% exactly at a third of the cost;
+``--stop all`` runs until every relevant record is found, which ATD needs.
+
+    python benchmarks/ranker_candidates.py --candidates svm,svm-sq --stop all \\
+        --cache /tmp/orders --asreview bench-screening/asreview.csv --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.stats import rankdata
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+
+from review.screening.features import FeatureConfig, build_features
+from review.screening.metrics import atd, recall_at, wss
+from review.screening.simulate import choose_priors, load_dataset
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "screening"
+if not DATA.exists():
+    DATA = Path("/work/shared/data/screening")
+
+Fit = Callable[[sp.csr_matrix, np.ndarray, np.ndarray | None], Callable]
+Scorer = Callable[[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.random.Generator],
+                  np.ndarray]
+
+
+def _asreview_tfidf(df: pd.DataFrame) -> sp.csr_matrix:
+    """ASReview 3.0.8 elas_u4's features: title + abstract, word 1-2-grams, sublinear tf."""
+    text = (df["title"].astype(str) + " " + df["abstract"].astype(str)).tolist()
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95)
+    return sp.csr_matrix(vec.fit_transform(text))
+
+
+def _missing_abstract(X: sp.csr_matrix, df: pd.DataFrame, weight: float = 0.5) -> sp.csr_matrix:
+    """One more column, "no abstract", so the model can learn what such records tend to be."""
+    na = (df["abstract"].astype(str).str.strip() == "").to_numpy(float)[:, None] * weight
+    return normalize(sp.hstack([X, sp.csr_matrix(na)], format="csr"))
+
+
+FEATURES: dict[str, Callable[[pd.DataFrame], sp.csr_matrix]] = {
+    "ours": lambda df: build_features(df, FeatureConfig()).X,
+    "words": lambda df: build_features(df, FeatureConfig(char_ngrams=None)).X,
+    "ours-title1": lambda df: build_features(df, FeatureConfig(title_repeats=1)).X,
+    "ours-noabs": lambda df: _missing_abstract(build_features(df, FeatureConfig()).X, df),
+    "asreview": _asreview_tfidf,
+}
+
+
+def class_weights(y: np.ndarray, ratio: float) -> np.ndarray:
+    """Balanced weights times ``ratio`` for the relevant class (ASReview's "balanced")."""
+    n1, n0 = int(y.sum()), int(len(y) - y.sum())
+    w = np.where(y == 1, ratio * n0 / max(n1, 1), 1.0)
+    return w * len(y) / w.sum()
+
+
+def svm(C: float = 0.1, loss: str = "hinge", ratio: float = 10.0) -> Fit:
+    def fit(X, y, w=None):
+        m = LinearSVC(C=C, loss=loss, dual=True, max_iter=5000)
+        m.fit(X, y, sample_weight=class_weights(y, ratio) if w is None else w)
+        return m.decision_function
+    return fit
+
+
+def logistic(C: float = 1.0, ratio: float = 1.0) -> Fit:
+    def fit(X, y, w=None):
+        m = LogisticRegression(C=C, solver="liblinear", max_iter=1000)
+        m.fit(X, y, sample_weight=class_weights(y, ratio) if w is None else w)
+        return m.decision_function
+    return fit
+
+
+def nb(alpha: float = 0.1) -> Fit:
+    def fit(X, y, w=None):
+        m = ComplementNB(alpha=alpha)
+        m.fit(X, y, sample_weight=class_weights(y, 1.0) if w is None else w)
+        return lambda Z: np.diff(m.predict_log_proba(Z), axis=1).ravel()
+    return fit
+
+
+def plain(fit: Fit) -> Scorer:
+    return lambda X, lab, yl, pool, rng: fit(X[lab], yl, None)(X)
+
+
+def rank_average(*fits: Fit) -> Scorer:
+    """Mean rank of several models: no calibration needed between their scores."""
+    return lambda X, lab, yl, pool, rng: sum(rankdata(f(X[lab], yl, None)(X)) for f in fits)
+
+
+def presumed_irrelevant(fit: Fit, k: int = 100, ratio: float = 10.0) -> Scorer:
+    """Cormack & Grossman's BMI: k random unscreened records join the fit as irrelevant."""
+    def score(X, lab, yl, pool, rng):
+        extra = rng.choice(pool, min(k, len(pool)), replace=False)
+        idx = np.concatenate([lab, extra])
+        y = np.concatenate([yl, np.zeros(len(extra), dtype=int)])
+        return fit(X[idx], y, class_weights(y, ratio))(X)
+    return score
+
+
+ASR_SVM = svm(0.11, "squared_hinge", 9.8)
+CANDIDATES: dict[str, tuple[str, Scorer]] = {
+    "svm": ("ours", plain(svm())),
+    "svm-words": ("words", plain(svm())),
+    "asreview-like": ("asreview", plain(ASR_SVM)),
+    "svm-sq": ("ours", plain(ASR_SVM)),
+    "svm-sq-words": ("words", plain(ASR_SVM)),
+    "svm-sq-title1": ("ours-title1", plain(ASR_SVM)),
+    "svm-sq-noabs": ("ours-noabs", plain(ASR_SVM)),
+    "svm-balanced": ("ours", plain(svm(0.1, "hinge", 1.0))),
+    "svm-C1": ("ours", plain(svm(1.0))),
+    "svm-title1": ("ours-title1", plain(svm())),
+    "logistic-C1-w10": ("ours", plain(logistic(1.0, 10.0))),
+    "logistic-C10": ("ours", plain(logistic(10.0, 1.0))),
+    "svm+nb": ("ours", rank_average(svm(), nb())),
+    "svm-sq+nb": ("ours", rank_average(ASR_SVM, nb())),
+    "svm+logistic": ("ours", rank_average(svm(), logistic(10.0, 1.0))),
+    "svm-presumed100": ("ours", presumed_irrelevant(svm(), 100)),
+    "svm-presumed20": ("ours", presumed_irrelevant(svm(), 20)),
+    "svm-sq-presumed100": ("ours", presumed_irrelevant(ASR_SVM, 100, 9.8)),
+}
+
+
+def simulate_order(X: sp.csr_matrix, y: np.ndarray, seed: int, score: Scorer,
+                   until_all: bool) -> tuple[list[int], list[float]]:
+    """Labels in screening order (priors first) and the update times, per the protocol."""
+    rng = np.random.default_rng(seed)
+    order = choose_priors(y, seed)
+    screened = np.zeros(len(y), dtype=bool)
+    screened[order] = True
+    r = int(y.sum())
+    need, k10 = math.ceil(0.95 * r - 1e-9), math.ceil(0.1 * len(y) - 1e-9)
+    times: list[float] = []
+    while True:
+        found = int(y[order].sum())
+        if found == r or (not until_all and found >= need and len(order) >= k10):
+            return y[order].tolist(), times
+        lab = np.array(order)
+        pool = np.flatnonzero(~screened)
+        t = time.perf_counter()
+        s = score(X, lab, y[lab], pool, rng)
+        nxt = int(pool[np.argmax(s[pool])])
+        times.append(time.perf_counter() - t)
+        order.append(nxt)
+        screened[nxt] = True
+
+
+def run(cands: list[str], keywords: list[bool], seeds: list[int], cache: Path,
+        until_all: bool) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    for cand in cands:
+        feature, score = CANDIDATES[cand]
+        for kw in keywords:
+            for path in sorted(DATA.glob("*.csv")):
+                df, _ = load_dataset(path)
+                y = df["label_included"].to_numpy(int)
+                X = None
+                for seed in seeds:
+                    stem = f"{cand}__{int(kw)}__{path.stem}__{seed}"
+                    full = cache / f"{stem}__all.json"
+                    f = full if until_all else cache / f"{stem}__95.json"
+                    if f.exists() or full.exists():
+                        continue
+                    if X is None:
+                        X = FEATURES[feature](df.assign(record_id=np.arange(len(df)),
+                                                        keywords=df["keywords"] if kw else ""))
+                        X = X.astype(np.float64)  # liblinear fits in float64 anyway
+                    labels, times = simulate_order(X, y, seed, score, until_all)
+                    f.write_text(json.dumps({"n": len(y), "labels": labels, "all": until_all,
+                                             "update_ms_median": float(np.median(times) * 1e3)}))
+                    print(cand, int(kw), path.stem, seed, len(labels), flush=True)
+
+
+def load(cache: Path) -> pd.DataFrame:
+    """Every cached run scored. A run stopped at 95% recall has its unfound relevant records
+    put last, so WSS@95 and Recall@10% use the set's true number of relevant records."""
+    relevant = {p.stem: int(load_dataset(p)[0]["label_included"].sum())
+                for p in DATA.glob("*.csv")}
+    rows = []
+    for f in sorted(cache.glob("*.json")):
+        cand, kw, st, seed, stop = f.stem.split("__")
+        d = json.loads(f.read_text())
+        y = np.zeros(d["n"], dtype=int)
+        y[:len(d["labels"])] = d["labels"]
+        missing = relevant[st] - int(y.sum())
+        if missing > 0:
+            y[-missing:] = 1
+        rows.append({"model": cand, "keywords": int(kw), "set": st, "seed": int(seed),
+                     "all": stop == "all", "wss95": wss(y), "recall10": recall_at(y),
+                     "atd": atd(y) if d["all"] else np.nan, "ms": d["update_ms_median"]})
+    df = pd.DataFrame(rows).sort_values("all", ascending=False)
+    return df.drop_duplicates(["model", "keywords", "set", "seed"])
+
+
+def report(cache: Path, asreview: Path | None, seeds: int) -> None:
+    df = load(cache)
+    peer = None
+    if asreview is not None and asreview.exists():
+        peer = pd.read_csv(asreview).groupby("set")[["wss95", "recall10", "atd"]].mean()
+        print("ASReview mean:", peer.mean().round(3).to_dict())
+    for kw, part in df.groupby("keywords"):
+        complete = part.groupby("model")["seed"].transform("size") == 5 * seeds
+        g = part[complete].groupby(["model", "set"])[["wss95", "recall10", "atd", "ms"]].mean()
+        piv = g["wss95"].unstack("set")
+        table = piv.copy()
+        table.columns = [c.removeprefix("Cohen_2006_") for c in table.columns]
+        by = g.groupby(level="model")
+        table["WSS@95"], table["R@10%"] = by["wss95"].mean(), by["recall10"].mean()
+        # ATD only where every run went on until all relevant records were found
+        table["ATD"] = by["atd"].agg(lambda s: s.mean() if s.notna().all() else np.nan)
+        table["update ms"] = by["ms"].mean()
+        if peer is not None:
+            table["worst set − ASReview"] = (piv - peer["wss95"]).min(axis=1)
+        print(f"\n## Keywords {'used' if kw else 'dropped'}: WSS@95 per set (mean of seeds)")
+        print(table.sort_values("WSS@95", ascending=False).round(3).to_string())
+        rows = []
+        for held in piv.columns:
+            others = piv.drop(columns=held).mean(axis=1)
+            best = others.idxmax()
+            rows.append({"held-out": held, "chosen": best, "others": others.max(),
+                         **g.loc[(best, held), ["wss95", "recall10", "atd"]].to_dict(),
+                         **({"ASReview": peer.loc[held, "wss95"]} if peer is not None else {})})
+        loso = pd.DataFrame(rows)
+        print(f"\n## Leave one set out, keywords {'used' if kw else 'dropped'}")
+        print(loso.round(3).to_string(index=False))
+        held = loso[["wss95", "recall10", "atd"]].mean(skipna=False)
+        print("held-out mean:", held.round(3).to_dict())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candidates", default=",".join(CANDIDATES))
+    ap.add_argument("--keywords", default="1,0", help="1 = with keywords, 0 = without")
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--stop", choices=("95", "all"), default="95")
+    ap.add_argument("--cache", type=Path, default=Path("bench-ranker"))
+    ap.add_argument("--asreview", type=Path, default=None,
+                    help="benchmarks/screening.py --part asreview's asreview.csv")
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--no-run", action="store_true", help="only report what is cached")
+    args = ap.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if not args.no_run:
+        run(args.candidates.split(","), [bool(int(k)) for k in args.keywords.split(",")],
+            seeds, args.cache, args.stop == "all")
+    if args.report:
+        report(args.cache, args.asreview, len(seeds))
+
+
+if __name__ == "__main__":
+    main()
