@@ -202,7 +202,13 @@ CASES: list[tuple[str, dict, str, str, bool]] = [
         "short title",
         False,
     ),
-    ("short title, unlike", {"short_title": True, "ts": L.title_same - 1}, DISTINCT, "short title", False),
+    (
+        "short title, unlike",
+        {"short_title": True, "ts": L.title_same - 1},
+        DISTINCT,
+        "short title",
+        False,
+    ),
     # -- an identifying title -------------------------------------------------------------------
     (
         "same title, different authors",
@@ -348,7 +354,12 @@ def test_rule_decision_reason_and_hardness(
         ({"vol": "different"}, "different volumes"),
         ({"issue_conflict": True}, "different issues (the issue is reliable in this file)"),
         (
-            {"end_conflict": True, "range_end": "different", "pages": "overlap", "weak_title": True},
+            {
+                "end_conflict": True,
+                "range_end": "different",
+                "pages": "overlap",
+                "weak_title": True,
+            },
             "page ranges end apart (the last page is reliable in this file)",
         ),
         ({"yd": 2, "years": (2018, 2020)}, "years 2018 and 2020"),
