@@ -577,3 +577,171 @@ def test_reason_reaches_the_pairs_file(a: dict, b: dict, decision: str, reason: 
     result = find_duplicates(pd.DataFrame([{"ID": "a", **a}, {"ID": "b", **b}]))
     rows = result.pairs[["id_a", "id_b", "decision", "reason"]].values.tolist()
     assert rows == [["a", "b", decision, reason]]
+
+
+# -- the limits as documented in :class:`~review.dedup.rules.Limits`, read as literal values:
+# a limit moved changes which pairs a reviewer sees linked, so it must be a deliberate change
+
+
+@pytest.mark.parametrize(
+    ("at", "below", "reason_at"),
+    [
+        ({"ts": 95.0}, {"ts": 94.9}, "near-identical title, authors and citation agree"),
+        ({"ts": 99.5}, {"ts": 99.4}, "same title, authors and citation agree"),
+        ({"ts": 90.0, "vol": "different"}, {"ts": 89.9, "vol": "different"}, "different volumes"),
+        (
+            {"ts": 85.0, "pages": "same"},
+            {"ts": 84.9, "pages": "same"},
+            "similar title; authors and citation agree",
+        ),
+        ({"ts": 80.0}, {"ts": 79.9}, "related title"),
+        (
+            {"ts": 80.0, "doi": "same", "vol": ""},
+            {"ts": 79.9, "doi": "same", "vol": ""},
+            "same DOI",
+        ),
+        (
+            {"ts": 50.0, "pages": "same", "ranged": True},
+            {"ts": 49.9, "pages": "same", "ranged": True},
+            "same citation and authors; title translated or reworded",
+        ),
+        ({"ts": 97.0, "doi": "different"}, {"ts": 96.9, "doi": "different"}, "different DOIs"),
+        (
+            {"ts": 85.0, "pages": "same", "jc": None, "vol": "", "au_share": 0.9},
+            {"ts": 85.0, "pages": "same", "jc": None, "vol": "", "au_share": 0.89},
+            "similar title; authors and citation agree",
+        ),
+        (
+            {"ts": 85.0, "ab_sim": 90.0},
+            {"ts": 85.0, "ab_sim": 89.9},
+            "similar title; authors and citation agree",
+        ),
+        (
+            {
+                "ts": 85.0,
+                "pages": "same",
+                "jc": None,
+                "vol": "",
+                "many_authors": False,
+                "ab_sim": 90.0,
+            },
+            {
+                "ts": 85.0,
+                "pages": "same",
+                "jc": None,
+                "vol": "",
+                "many_authors": False,
+                "ab_sim": 89.9,
+            },
+            "similar title; authors and citation agree",
+        ),
+        (
+            {"ts": 60.0, "long_abstracts": True, "ab_sim": 95.0},
+            {"ts": 60.0, "long_abstracts": True, "ab_sim": 94.9},
+            "same abstract and authors; title reworded",
+        ),
+        ({"ab_sim": 50.0}, {"ab_sim": 49.9}, "same title, authors and citation agree"),
+    ],
+)
+def test_documented_limits(at: dict, below: dict, reason_at: str) -> None:
+    v_at, v_below = decide(pair(**at)), decide(pair(**below))
+    assert v_at.reason == reason_at
+    assert (v_below.decision, v_below.reason) != (v_at.decision, v_at.reason)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        # a reliable DOI disagreeing is never outweighed by the citation
+        (
+            {"doi": "different", "ts": 95.0, "pages": "same", "ranged": True, "range_end": "same"},
+            "different DOIs",
+        ),
+        # two PubMed ids disagreeing where DOIs are reliable: the full citation decides
+        (
+            {"pmid": "different", "ts": 95.0, "pages": "same", "ranged": True, "range_end": "same"},
+            "same title, authors and citation despite different PubMed ids "
+            "(identifiers disagree often in this file)",
+        ),
+        ({"doi": "different", "ts": 97.0, "vol": "different"}, "different DOIs"),
+        ({"doi": "different", "ts": 97.0, "pages": "different"}, "different DOIs"),
+        # one journal under two names, same pages: linked
+        ({"jc": False, "pages": "same"}, "same title, authors and citation agree"),
+        ({"yd": 1, "ts": 85.0, "pages": "same"}, "similar title; authors and citation agree"),
+        ({"ts": 85.0, **NO_AUTHORS, "vol": ""}, "similar title"),
+        ({"ts": 80.0, "vol": "", "many_authors": False}, "related title"),
+        ({"ts": 60.0, "long_abstracts": False, "ab_sim": 96.0}, "titles differ"),
+        (
+            # one conference record beside a one-page journal record: not a conference paper twice
+            {
+                "ts": 99.5,
+                "yd": 1,
+                "conference": (False, True),
+                "span_pages": (1, 1),
+                "vol": "",
+                "many_authors": False,
+            },
+            "same title; years one apart",
+        ),
+        (
+            {"ts": 99.5, "conference": (False, True), "jc": False, "au_share": 0.75},
+            "conference abstract vs journal article",
+        ),
+    ],
+)
+def test_more_pairs_and_their_reasons(changes: dict, reason: str) -> None:
+    assert decide(pair(**changes)).reason == reason
+
+
+def test_title_marks_yield_to_a_full_citation_only_for_near_titles() -> None:
+    full = {
+        "marks": "different numbers in title",
+        "pages": "same",
+        "ranged": True,
+        "range_end": "same",
+    }
+    assert pair(**full, ts=90.0).conflicts == ""
+    assert pair(**full, ts=89.9).conflicts == "different numbers in title"
+    assert not pair(ranged=True, range_end="same", pages="same", vol="").full_citation
+    assert not pair(ranged=True, range_end="different", pages="same").full_citation
+    assert pair(ranged=True, range_end="", pages="same").full_citation
+
+
+def test_meeting_abstract_either_way_round() -> None:
+    mirrored = {
+        **MEETING,
+        "conference": (False, True),
+        "one_page": (True, False),
+        "span_pages": (1, 0),
+    }
+    assert pair(**mirrored).same_abstract_meeting
+    assert not pair(**{**mirrored, "one_page": (False, False)}).same_abstract_meeting
+
+
+@pytest.mark.parametrize(
+    ("changes", "conflict"),
+    [
+        ({"cochrane": (False, True), "yd": 1, "jc": False}, "Cochrane review vs journal article"),
+        ({"conference": (False, True), "vol": "", "span_pages": (8, 1)}, True),
+        ({"conference": (True, False), "vol": "", "span_pages": (1, 0)}, True),
+        ({"conference": (True, False), "vol": "", "span_pages": (1, 2)}, False),
+        ({"conference": (True, False), "vol": "", "span_pages": (1, 3)}, True),
+        ({"conference": (True, False), "vol": "", "span_pages": (1, 2), "jc": None}, False),
+        ({"conference": (True, False), "vol": "", "span_pages": (1, 2), "jc": False}, True),
+        ({"conference": (True, False), "pages": "overlap", "span_pages": (1, 8)}, False),
+        ({"conference": (True, False), "pages": "same", "span_pages": (1, 8)}, False),
+        ({"conference": (True, False), "span_pages": (0, 8)}, False),
+        (
+            {"conference": (True, False), "range_end": "same", "vol": "", "span_pages": (8, 8)},
+            False,
+        ),
+    ],
+)
+def test_conference_abstract_beside_a_journal_record(changes: dict, conflict: object) -> None:
+    """A meeting abstract printed in the journal (one or two pages, or in the same issue) is
+    the abstract itself; beside a longer article elsewhere it is another item."""
+    got = pair(**changes).conflicts
+    if isinstance(conflict, str):
+        assert got == conflict
+    else:
+        assert ("conference abstract vs journal article" in got) is conflict
