@@ -577,6 +577,7 @@ def test_reason_reaches_the_pairs_file(a: dict, b: dict, decision: str, reason: 
     result = find_duplicates(pd.DataFrame([{"ID": "a", **a}, {"ID": "b", **b}]))
     rows = result.pairs[["id_a", "id_b", "decision", "reason"]].values.tolist()
     assert rows == [["a", "b", decision, reason]]
+    assert decision in {"duplicate", "maybe"}  # the words the pairs file shows
 
 
 # -- the limits as documented in :class:`~review.dedup.rules.Limits`, read as literal values:
@@ -691,6 +692,18 @@ def test_documented_limits(at: dict, below: dict, reason_at: str) -> None:
 )
 def test_more_pairs_and_their_reasons(changes: dict, reason: str) -> None:
     assert decide(pair(**changes)).reason == reason
+
+
+def test_different_ids_with_a_disagreeing_locator_are_not_even_asked_about() -> None:
+    """Different DOIs and different volumes or page ranges: two items, no question left."""
+    for locator in ({"vol": "different"}, {"pages": "different"}):
+        v = decide(pair(doi="different", ts=100.0, **locator))
+        assert (v.decision, v.reason, v.hard) == (DISTINCT, "different DOIs", True)
+
+
+def test_a_conference_abstract_in_another_volume_names_both_contradictions() -> None:
+    f = pair(conference=(True, False), vol="different", range_end="same", span_pages=(8, 8))
+    assert f.conflicts == "different volumes; conference abstract vs journal article"
 
 
 def test_title_marks_yield_to_a_full_citation_only_for_near_titles() -> None:
