@@ -44,6 +44,7 @@ TARGETS = {"rules": "review/dedup/rules.py", "evidence": "review/dedup/evidence.
 #: The fast tests that guard the decision (the shared sets are the slow final confirmation).
 TESTS = [
     "tests/dedup/test_rules_thresholds.py",
+    "tests/dedup/test_rule_reasons.py",
     "tests/dedup/test_pair_facts.py",
     "tests/dedup/test_hard_pairs.py",
 ]

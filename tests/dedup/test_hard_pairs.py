@@ -1,12 +1,14 @@
 """Hand-made hard pairs: the decision a careful reviewer takes on each, and the engine's.
 
-``tests/fixtures/dedup/hard_pairs.csv`` holds 73 cases (pairs and a few triples)
+``tests/fixtures/dedup/hard_pairs.csv`` holds 77 cases (pairs and a few triples)
 written for the classes of issue #14 and the traps the engine already handles:
 recurring editorials and columns, supplement-level DOIs, chains through a soft
 pair, export-fragment volumes, prefixed page ranges, months in the volume field,
 'in response to' inside ordinary titles, conference papers a year apart, one
 journal under two names, non-Latin titles, DOI spellings, errata, retractions,
-protocols, parts, preprints, Cochrane versions, consortium authors, ...
+protocols, parts, preprints, Cochrane versions, consortium authors, errata,
+retraction notices and replies beside two copies of their article (a chain that
+must not join them), ...
 
 Each record has a ``grp``: records of one case with the same grp are one item
 (they must be linked), records with different grps are different items (they
@@ -86,6 +88,7 @@ def test_corpus_covers_every_class_with_at_least_60_cases() -> None:
         "preprint",
         "cochrane_version",
         "consortium",
+        "kind_chain",
     } <= classes
     assert set(corpus["expect"]) == {"link", "maybe", "apart"}
 
@@ -99,7 +102,7 @@ def test_each_case_alone(case_id: str) -> None:
 
 
 def test_all_cases_in_one_file() -> None:
-    """One file of 150 records: no false merge anywhere, every labelled link made."""
+    """One file of 162 records: no false merge anywhere, every labelled link made."""
     corpus = _corpus()
     result = find_duplicates(corpus.drop(columns=LABELS))
     problems = [p for _, case in corpus.groupby("case") for p in _problems(case, result)]
