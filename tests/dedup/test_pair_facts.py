@@ -59,13 +59,20 @@ def record(**changes: str) -> dict:
         ("Wang, T.", "Wang, J.", False),  # one surname, two first initials: two people
         ("Christensen, K.", "Christ, K.", True),  # a surname cut short (4+ letters kept)
         ("Christensen, K.", "Christ, L.", False),
+        ("Fern, A.", "Fernandez, A.", True),  # four letters kept are enough, either way round
+        ("Fernandez, A.", "Fern, A.", True),
+        ("Fer, A.", "Fernandez, A.", False),  # three are not
         ("Ng, K.", "Nguyen, K.", False),  # 'Ng' is too short to be a cut 'Nguyen'
         ("Gonzalez, M.", "Gonzales, M.", True),  # one typo in a long surname
         ("Gonzalez, M.", "Gonzales, R.", False),
+        ("Smith, J.", "Smyth, J.", True),  # five letters are a long surname
+        ("Hansen, P.", "Jensen, P.", False),  # two letters apart: two names
         ("Chen, L.", "Chan, L.", False),  # one letter apart, but short surnames are names
         ("Kowalski, P.", "Kowalczyk, P.", False),  # two letters apart
         ("Le, Quintrec M.", "Le Quintrec, M.", True),  # a garbled split, one name word shared
         ("Le, Jun", "Le, Ann", False),
+        ("Van, Dijk A.", "Van Dijk, A.", True),  # the shared word has four letters
+        ("Van, Berg A.", "Van Dijk, A.", False),  # only the three-letter particle is shared
     ],
 )
 def test_first_authors_one_person_or_two(x: str, y: str, one_person: bool) -> None:
@@ -99,6 +106,46 @@ def test_long_author_lists_are_compared_on_their_first_twelve_names() -> None:
     assert compare_authors(a, b) == (True, 1.0)
     c = normalise_authors(" and ".join(f"{n}, A." for n in names[:11] + ["Moreau"]))
     assert compare_authors(c, b) == (True, 11 / 12)
+
+
+def test_co_authors_are_found_despite_a_typo_or_a_cut_surname() -> None:
+    """The share counts a co-author spelt with a typo or cut short as found, as it does for
+    the first author: one misspelt name must not make the author lists look different."""
+    a = normalise_authors("Suissa, S. and Ernst, P. and Gonzalez, M. and Christensen, K.")
+    b = normalise_authors("Suissa, S. and Ernst, P. and Gonzales, M. and Christ, K.")
+    assert compare_authors(a, b) == (True, 1.0)
+    assert compare_authors(b, a) == (True, 1.0)
+
+
+def test_a_consortium_list_is_searched_on_its_first_forty_names() -> None:
+    """A short record's co-author is looked for among the first 40 names of a consortium's
+    long list; the 41st and later names are not searched (the comparison stays quick)."""
+    surnames = """Abe Brandt Cortez Dumas Eriksen Fujita Gallo Horvath Ibsen Jovanovic Kaur
+        Lindqvist Moreau Novak Okafor Petrov Quispe Rossi Silva Tanaka Ueda Varga Weber Xu
+        Yilmaz Zhou Alvarez Becker Costa Dubois Esposito Fischer Garcia Hoffmann Ivanova
+        Jensen Kowalczyk Larsen Mendes Nakamura Olsen Popescu Richter Schmidt Takahashi"""
+    members = [f"{n}, A." for n in surnames.split()]
+    consortium = normalise_authors(" and ".join(members))
+    fortieth = normalise_authors(f"{members[0]} and {members[39]}")
+    forty_first = normalise_authors(f"{members[0]} and {members[40]}")
+    assert compare_authors(fortieth, consortium) == (True, 1.0)
+    assert compare_authors(forty_first, consortium) == (True, 0.5)
+
+
+def test_the_same_first_author_or_three_quarters_of_the_list_make_authors_agree() -> None:
+    """Either is enough: an author list grown by later co-authors, or a first author
+    entered differently on one record with three of four names found."""
+    grown = two(
+        record(author="Suissa, Samy and Ernst, Pierre"),
+        record(author="Suissa, Samy and Renoux, Christel and Azoulay, Laurent"),
+    )
+    assert (grown.first_au, grown.au_share, grown.author_ok) == (True, 0.5, True)
+    four = "Ernst, Pierre and Renoux, Christel and Azoulay, Laurent"
+    three_of_four = two(
+        record(author=f"Suissa, Samy and {four}"), record(author=f"Brassard, Paul and {four}")
+    )
+    assert (three_of_four.first_au, three_of_four.au_share) == (False, 0.75)
+    assert three_of_four.author_ok
 
 
 def test_different_authors_keep_one_title_on_the_maybe_list() -> None:
@@ -278,6 +325,66 @@ def test_score_rises_with_each_agreeing_field_and_falls_with_each_disagreeing_on
     assert doi.score < base
     no_title = decide(two(record(title=""), record(title="")))
     assert 0.0 < no_title.score <= 1.0
+
+
+def test_a_differing_doi_lowers_the_score_most_and_several_fields_more_than_it() -> None:
+    """Among single disagreements beside an agreeing title, a different DOI costs most
+    (it names another item); the year, journal, volume, page range, author list or
+    abstract each cost less. Yet authors, year and volume all differing together rank
+    below the DOI alone: several disagreements outweigh one."""
+    doi = "10.1136/thorax-2018-212233"
+    base = record(doi=doi)
+    other_doi = decide(two(base, record(doi="10.1136/thorax-2018-212234"))).score
+    ab = "Exacerbations were fewer with the inhaled combination than with placebo. " * 4
+    other_ab = "Mortality at one year did not differ between the two groups of patients. " * 4
+    single = {
+        "years": (base, record(doi=doi, year="2021")),
+        "volume": (base, record(doi=doi, volume="75")),
+        "pages": (base, record(doi=doi, pages="301-309")),
+        "authors": (base, record(doi=doi, author="Okafor, Ngozi and Lindqvist, Erik")),
+        "journal": (record(doi=doi, pages=""), record(doi=doi, pages="", journal="Lancet")),
+        "abstract": (record(doi=doi, abstract=ab), record(doi=doi, abstract=other_ab)),
+    }
+    scores = {k: decide(two(a, b)).score for k, (a, b) in single.items()}
+    assert all(other_doi < s < 1.0 for s in scores.values()), (other_doi, scores)
+    several = record(author="Okafor, Ngozi and Lindqvist, Erik", year="2021", volume="76")
+    assert decide(two(record(), several)).score < other_doi
+
+
+def test_the_score_weighs_only_the_evidence_that_exists() -> None:
+    """A field missing on a record neither raises nor lowers the score: a pair agreeing on
+    all it has (its abstract too, or everything but a missing title) scores the top 1.0,
+    and two records with nothing at all to compare score 0."""
+    ab = "Exacerbations were fewer with the inhaled combination than with placebo. " * 4
+    assert decide(two(record(abstract=ab), record(abstract=ab))).score == 1.0
+    untitled = decide(two(record(title=""), record(title="")))
+    assert untitled.reason == "no title to compare; citation agrees"
+    assert untitled.score == 1.0
+    bare = decide(two({"url": "https://example.org/a"}, {"url": "https://example.org/b"}))
+    assert (bare.decision, bare.reason, bare.score) == (DISTINCT, "no title to compare", 0.0)
+
+
+def test_unrelated_titles_still_get_a_score_below_related_ones() -> None:
+    """The fallback 'titles differ' verdict carries a score like every other, so the pairs
+    list can be sorted by it; related titles score above unrelated ones."""
+    unrelated = decide(
+        two(record(), record(title="Cryobiopsy yield in interstitial lung disease", volume=""))
+    )
+    assert unrelated.reason == "titles differ"
+    related = decide(two(record(), record(title=TITLE.replace("pneumonia", "fracture"))))
+    assert 0.0 < unrelated.score < related.score
+
+
+def test_records_carrying_several_dois_link_on_any_shared_one() -> None:
+    """A record indexed with its own DOI and a reprint's (two DOIs in one field) is the same
+    item as a record with either one: 'same DOI', a duplicate."""
+    both = record(doi="10.1136/thorax-2018-212233 10.1016/j.rmed.2019.05.002")
+    reprint = record(doi="10.1016/j.rmed.2019.05.002", volume="", number="", pages="")
+    for a, b in ((both, reprint), (reprint, both)):
+        v = decide(two(a, {**b, "journal": "Respir Med"}))
+        assert (v.decision, v.reason) == ("duplicate", "same DOI")
+    apart = decide(two(both, record(doi="10.1016/j.rmed.2019.05.003")))
+    assert apart.reason.startswith("different DOIs")
 
 
 def test_a_group_of_exact_copies_is_one_cluster_and_one_pair_per_copy() -> None:
