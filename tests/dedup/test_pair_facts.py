@@ -119,7 +119,8 @@ def test_co_authors_are_found_despite_a_typo_or_a_cut_surname() -> None:
 
 def test_a_consortium_list_is_searched_on_its_first_forty_names() -> None:
     """A short record's co-author is looked for among the first 40 names of a consortium's
-    long list; the 41st and later names are not searched (the comparison stays quick)."""
+    long list; the 41st and later names are not compared (normalise keeps 40 names, and
+    the comparison stays quick)."""
     surnames = """Abe Brandt Cortez Dumas Eriksen Fujita Gallo Horvath Ibsen Jovanovic Kaur
         Lindqvist Moreau Novak Okafor Petrov Quispe Rossi Silva Tanaka Ueda Varga Weber Xu
         Yilmaz Zhou Alvarez Becker Costa Dubois Esposito Fischer Garcia Hoffmann Ivanova
