@@ -758,3 +758,21 @@ def test_conference_abstract_beside_a_journal_record(changes: dict, conflict: ob
         assert got == conflict
     else:
         assert ("conference abstract vs journal article" in got) is conflict
+
+
+def test_a_copy_without_its_year_beside_a_recurring_column_is_told_the_title_recurs() -> None:
+    """A title recurs when either record's title does: an export that lost the year puts the
+    copy in no year's group, yet the reviewer must read "recurring title", not "generic"."""
+    column = "Notes from the field: rural outreach to isolated adolescents"
+    base = {"title": column, "journal": "Journal of Youth Work", "volume": "5",
+            "authors": "Smith, J.; Doe, A."}
+    result = find_duplicates(pd.DataFrame([
+        {"ID": "march", **base, "year": 2010, "number": "1", "pages": "10-11"},
+        {"ID": "june", **base, "year": 2010, "number": "2", "pages": "20-21"},
+        {"ID": "no-year", **base, "year": None, "number": "1", "pages": "10-11"},
+    ]))
+    reasons = {tuple(sorted((r.id_a, r.id_b))): (r.decision, r.reason)
+               for r in result.pairs.itertuples(index=False)}
+    decision, reason = reasons[("march", "no-year")]
+    assert decision == "maybe" and reason.startswith("recurring title")
+    assert reasons[("june", "march")] == ("maybe", "different page ranges")
