@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils import check_random_state
 from typer.testing import CliRunner
 
 from review.cli import app
@@ -120,6 +122,12 @@ def test_simulate_command_writes_order_and_summary(tmp_path, stopping):
     assert sorted(order["record_id"]) == list(range(1, 81))  # every record, once
     truth = _review(40).set_index("record_id")["label_included"]
     assert truth.loc[order["record_id"][:2]].tolist() == [1, 0]  # the priors, first
+    # the same prior records ASReview LAB picks with --prior-seed 2: each class drawn with
+    # its own scikit-learn random state of the seed, over the rows in file order
+    y = truth.to_numpy()
+    asreview_rows = [check_random_state(2).choice(np.flatnonzero(y == k), 1, replace=False)[0]
+                     for k in (1, 0)]
+    assert order["record_id"][:2].tolist() == truth.index[asreview_rows].tolist()
     assert (order["label_included"].to_numpy() == truth.loc[order["record_id"]].to_numpy()).all()
     info = json.loads(summary.read_text())
     for key in ("stop_position", "target_recall", "wss95", "recall10", "atd",
