@@ -136,20 +136,23 @@ def progress_counts(reports: pd.DataFrame) -> dict[str, int]:
     """The numbers a reviewer watches, in PRISMA's words, from :func:`reports_frame`.
 
     ``included``/``excluded``/``studies`` follow :func:`review.stages.included_reports`, so
-    the page shows the numbers ``review prisma`` and ``review tables`` print.
+    the page shows the numbers ``review prisma`` and ``review tables`` print. ``sought`` and
+    ``not_retrieved`` leave out the report of a record later linked as a duplicate (both
+    copies got a report before deduplication joined them): PRISMA counts the cluster once.
     """
+    counted = ~reports["duplicate"].astype(bool)
     not_retrieved = reports["retrieval"] == "not_retrieved"
     inc = included_reports(reports)
     return {
-        "sought": len(reports),
-        "not_retrieved": int(not_retrieved.sum()),
+        "sought": int(counted.sum()),
+        "not_retrieved": int((not_retrieved & counted).sum()),
         "with_pdf": int(reports["pdf_path"].map(lambda p: isinstance(p, str) and bool(p)).sum()),
         "assessed": int(reports["label"].isin(FULL_TEXT_LABELS).sum()),
         "included": len(inc),
         "included_studies": int(inc["study_key"].nunique()),
         "excluded": int(_counting(reports, "exclude").sum()),
         "conflicts": int((reports["status"] == "conflict").sum()),
-        "awaiting": int((~not_retrieved & reports["label"].isna()).sum()),
+        "awaiting": int((counted & ~not_retrieved & reports["label"].isna()).sum()),
     }
 
 

@@ -319,6 +319,11 @@ class ReviewActions(RuleBasedStateMachine):
         page = fulltext_ops.progress_counts(fulltext_ops.reports_frame(self.store))
         assert (page["included"], page["included_studies"]) == (len(reports), len(studies)), \
             "full-text page"
+        # the page's "sought" and "not retrieved" are PRISMA's boxes (both columns together)
+        assert (page["sought"], page["not_retrieved"]) == (
+            p["dbr_sought_reports"] + p["other_sought_reports"],
+            p["dbr_notretrieved_reports"] + p["other_notretrieved_reports"]), \
+            "full-text page: sought"
         sf = fulltext_ops.studies_frame(self.store)
         assert set(sf.loc[sf["included"].astype(bool), "study_id"].astype(int)) == grouped, \
             "full-text page: studies"
@@ -420,5 +425,20 @@ def test_confirming_a_duplicate_never_unsettles_the_counts() -> None:
         assert m.canonical == {}
         with m.store.session() as s:
             assert s.scalars(select(Study.id)).all()
+    finally:
+        m.teardown()
+
+
+def test_a_sought_report_of_a_record_later_linked_as_a_duplicate_counts_once():
+    """Both copies got a report before dedup linked them: PRISMA counts one, so must the page."""
+    m = ReviewActions()
+    m.make_review()
+    try:
+        for i in (0, 1):
+            m.resolve_screening(i, "include")
+        m.seek_reports()
+        m.confirm_duplicate(0, 1)
+        assert m.canonical, "the pair was linked"
+        m.every_view_agrees()
     finally:
         m.teardown()
