@@ -8,8 +8,10 @@ the seed, refit after every label, always the top-ranked record), and each
 run's screening order is cached to a JSON file so the report can be redone
 without re-simulating. Candidates are compared with and without the keywords
 column, beside ASReview's cached per-run results, and the choice among them is
-made leave-one-set-out: for each held-out set, the candidate with the best mean
-WSS@95 on the other sets is scored on the held-out set (the honest estimate of
+made leave-one-set-out (priors are ASReview's for the same seed, so a candidate
+and ASReview are compared on the same starting records): for each held-out set,
+the candidate with the best mean WSS@95 on the other sets is scored on the
+held-out set (the honest estimate of
 how the selection procedure does on a review it has not seen).
 
 ``--stop 95`` ends a run at the 95%-recall record (and not before 10% of the

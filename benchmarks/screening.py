@@ -13,6 +13,9 @@ Parts (run them side by side in one sitting, then ``--report``):
   (``asreview simulate DATA --n-prior-included 1 --n-prior-excluded 1
   --prior-seed S --seed S``); its order is read from the project's results
   table and scored by the same metric functions (records never reached last).
+  A seed picks the same prior records in both tools
+  (:func:`review.screening.simulate.choose_priors`), so the per-set
+  differences are paired: they compare the models, not the luck of the draw.
 * ``--part latency``: one model update + re-rank on generated reviews.
 
 Each part writes a CSV under ``--out``; ``--report`` prints the tables and
