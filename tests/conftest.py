@@ -126,3 +126,29 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+def _pdf_with_text(*lines: str) -> bytes:
+    """A real one-page PDF with these lines of extractable text (drawn by matplotlib, so
+    nothing is downloaded)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig = plt.figure(figsize=(8.5, 11))
+        for i, line in enumerate(lines):
+            fig.text(0.05, 0.9 - 0.05 * i, line)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="pdf")
+        plt.close(fig)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def make_pdf():
+    """``make_pdf(*lines) -> bytes``: a real PDF for full-text and PDF-import tests."""
+    return _pdf_with_text

@@ -192,26 +192,11 @@ def test_lead_tools_show_progress_and_release_records(served, browser, tmp_path)
     assert CHROMIUM
 
 
-def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, browser, tmp_path
-                                                                    ) -> None:
-    import io
+def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, browser, tmp_path,
+                                                                    make_pdf) -> None:
     import zipfile
 
-    import matplotlib
-    import matplotlib.pyplot as plt
-
     from review.store.models import Record, Report
-
-    def pdf(*lines: str) -> bytes:
-        """A real one-page PDF with extractable text."""
-        with matplotlib.rc_context({"pdf.fonttype": 42}):
-            fig = plt.figure(figsize=(8.5, 11))
-            for i, line in enumerate(lines):
-                fig.text(0.05, 0.9 - 0.05 * i, line)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="pdf")
-            plt.close(fig)
-        return buf.getvalue()
 
     base, review = served
     rid = review.records[3]
@@ -221,8 +206,8 @@ def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, brow
         title = s.get(Record, rid).title
     archive = tmp_path / "pdfs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("full-text.pdf", pdf(title, "Methods: a randomised trial"))
-        zf.writestr("stray.pdf", pdf("Nothing this review holds"))
+        zf.writestr("full-text.pdf", make_pdf(title, "Methods: a randomised trial"))
+        zf.writestr("stray.pdf", make_pdf("Nothing this review holds"))
     page = browser.new_page(viewport={"width": 1600, "height": 1400})
     sign_in(page, base, "lead", "lead-demo")
     goto(page, base, "lead", "Lead tools")
@@ -257,23 +242,6 @@ def test_bulk_pdf_import_then_the_pdf_beside_the_full_text_decision(served, brow
         got = s.execute(select(Decision.stage, Decision.label, Decision.reason)
                         .where(Decision.record_id == rid)).all()
     assert [tuple(g) for g in got] == [("full_text", "exclude", "Wrong population")]
-
-
-def _pdf_bytes(*lines: str) -> bytes:
-    """A real one-page PDF with text (drawn by matplotlib, so nothing is downloaded)."""
-    import io
-
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    with matplotlib.rc_context({"pdf.fonttype": 42}):
-        fig = plt.figure(figsize=(8.5, 11))
-        for i, line in enumerate(lines):
-            fig.text(0.05, 0.9 - 0.05 * i, line)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="pdf")
-        plt.close(fig)
-    return buf.getvalue()
 
 
 def test_lead_seeds_the_model_from_an_ris_of_key_papers(served, browser, tmp_path) -> None:
@@ -311,7 +279,8 @@ def test_lead_seeds_the_model_from_an_ris_of_key_papers(served, browser, tmp_pat
     assert [tuple(g) for g in got] == [(r, "include", review.ids["lead"]) for r in known]
 
 
-def test_the_pdf_is_shown_beside_the_extraction_form(served, browser, tmp_path) -> None:
+def test_the_pdf_is_shown_beside_the_extraction_form(served, browser, tmp_path,
+                                                     make_pdf) -> None:
     from review.screening import fulltext
     from review.store import repo
 
@@ -324,8 +293,8 @@ def test_the_pdf_is_shown_beside_the_extraction_form(served, browser, tmp_path) 
     report = int(rep.loc[rep["record_id"] == rid, "report_id"].iloc[0])
     fulltext.decide(store, report_id=report, reviewer_id=review.ids["lead"], label="include")
     fulltext.create_study(store, "Author2 2012", [report])
-    fulltext.attach_pdf(store, report, _pdf_bytes("Effect of family support on loneliness",
-                                                  "Methods: a randomised trial, n = 212"),
+    fulltext.attach_pdf(store, report, make_pdf("Effect of family support on loneliness",
+                                                "Methods: a randomised trial, n = 212"),
                         "trial.pdf", "lead")
     page = browser.new_page(viewport={"width": 1600, "height": 1400})
     sign_in(page, base, "ana", "ana-demo")

@@ -6,29 +6,11 @@ import io
 import zipfile
 from pathlib import Path
 
-import matplotlib
 import pytest
 
 from review.screening import pdf_import
 from review.store import Store, repo
 from review.store.models import Report
-
-matplotlib.use("Agg")
-
-
-def pdf(*lines: str) -> bytes:
-    """A real one-page PDF with these lines of (extractable) text."""
-    import matplotlib.pyplot as plt
-
-    with matplotlib.rc_context({"pdf.fonttype": 42}):
-        fig = plt.figure(figsize=(8.5, 11))
-        for i, line in enumerate(lines):
-            fig.text(0.05, 0.9 - 0.05 * i, line)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="pdf")
-        plt.close(fig)
-    return buf.getvalue()
-
 
 RECORDS = [
     {"title": "Peer mentoring for lonely adolescents: a randomised trial", "doi": "10.1234/ABC.1"},
@@ -61,19 +43,19 @@ def as_zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def test_matches_by_doi_pmid_and_title_and_lists_the_rest(review) -> None:
+def test_matches_by_doi_pmid_and_title_and_lists_the_rest(review, make_pdf) -> None:
     store, ids = review
     files = {
-        "downloads/10.1234_abc.1.pdf": pdf("Some text without identifiers"),
-        "PMID31234567.pdf": pdf("Belonging"),
-        "smith2020.pdf": pdf("FAMILY SUPPORT AND ANXIETY IN CHILDREN:", "a cohort study",
+        "downloads/10.1234_abc.1.pdf": make_pdf("Some text without identifiers"),
+        "PMID31234567.pdf": make_pdf("Belonging"),
+        "smith2020.pdf": make_pdf("FAMILY SUPPORT AND ANXIETY IN CHILDREN:", "a cohort study",
                              "J Child Psychol"),
-        "scan.pdf": pdf("Published as https://doi.org/10.5555/XYZ-9."),
-        "dup.pdf": pdf("Duplicate title of two different reports here"),
-        "unknown.pdf": pdf("Something else entirely, nothing to match"),
+        "scan.pdf": make_pdf("Published as https://doi.org/10.5555/XYZ-9."),
+        "dup.pdf": make_pdf("Duplicate title of two different reports here"),
+        "unknown.pdf": make_pdf("Something else entirely, nothing to match"),
         "readme.txt": b"not a pdf",
         "fake.pdf": b"<html>not a pdf</html>",
-        "late.pdf": pdf("Not included at title and abstract so no report"),
+        "late.pdf": make_pdf("Not included at title and abstract so no report"),
     }
     result = pdf_import.import_pdfs(store, pdf_import.read_zip(as_zip(files)), "lead")
     got = {m["file"]: (m["record_id"], m["by"]) for m in result.matched}
@@ -90,15 +72,15 @@ def test_matches_by_doi_pmid_and_title_and_lists_the_rest(review) -> None:
     assert attached == {ids[0], ids[1], ids[2], ids[3]}
     # A second import leaves reports that have a PDF alone (unless asked to replace).
     again = pdf_import.import_pdfs(store, pdf_import.read_zip(as_zip(
-        {"PMID31234567.pdf": pdf("v2")})), "lead")
+        {"PMID31234567.pdf": make_pdf("v2")})), "lead")
     assert again.matched == [] and "already has a PDF" in again.unmatched[0]["why"]
 
 
-def test_a_folder_is_read_too(review, tmp_path: Path) -> None:
+def test_a_folder_is_read_too(review, tmp_path: Path, make_pdf) -> None:
     store, ids = review
     folder = tmp_path / "pdfs"
     folder.mkdir()
-    (folder / "Community capacity building for youth wellbeing.pdf").write_bytes(pdf("x"))
+    (folder / "Community capacity building for youth wellbeing.pdf").write_bytes(make_pdf("x"))
     (folder / "notes.docx").write_bytes(b"x")
     result = pdf_import.import_pdfs(store, pdf_import.read_folder(folder), "lead")
     assert [(m["record_id"], m["by"]) for m in result.matched] == [(ids[3], "title (file name)")]
