@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from review.stages import Stage
+from review.store.workers import HelperStopped
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,8 @@ class BackgroundValue:
         t0 = time.perf_counter()
         try:
             value = compute()
+        except HelperStopped:  # the app is stopping: nothing to report
+            return None
         except Exception:  # a summary is advice: keep the previous one
             log.exception("review summary %s failed", key)
             with self._lock:

@@ -10,9 +10,9 @@ audit log says who built it) is what counts. With single extraction a
 submitted row counts on its own. A ``final`` row (imported values, such as
 the demo's) counts in either mode.
 
-:func:`final_extractions` gives the synthesis its input shape
-(:func:`review.synthesis.mechanisms.extractions_frame`), so tables and plots
-only ever see values that passed their form.
+Which row counts is decided in one place, :mod:`review.extraction.counting`;
+the synthesis and the tables read the counting rows of the included studies
+through :func:`review.report.inputs.final_extractions`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ import pandas as pd
 from sqlalchemy import select
 
 from review.extraction import Form, FormLibrary, load_forms, validate_values
+from review.extraction.counting import EXTRACTION_COLUMNS, choose_extractions
 from review.extraction.forms import find_forms_dir
 from review.screening import fulltext
 from review.store import Store, repo
 from review.store.models import Extraction, Record, Report, Study, utcnow
 
 DRAFT, SUBMITTED, FINAL, CONSENSUS = "draft", "submitted", "final", "consensus"
-COLUMNS = ["extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status",
-           "values", "updated_at"]
+COLUMNS = list(EXTRACTION_COLUMNS)
 
 
 class ExtractionError(ValueError):
@@ -115,34 +115,12 @@ def submitted(store: Store, study_id: int, form_id: str, version: int) -> pd.Dat
 
 
 def final_rows(rows: pd.DataFrame, per_study: int) -> pd.DataFrame:
-    """One row per study and form that counts, by the rule :mod:`review.report.inputs` states:
-    ``consensus`` outranks ``final`` (the lead's, or imported), which outranks a reviewer's
-    ``submitted`` row (counted only under single extraction); within a status the newest
-    form version, then the latest save. Drafts never count."""
-    counting = [CONSENSUS, FINAL] + ([SUBMITTED] if per_study == 1 else [])
-    cand = rows[rows["status"].isin(counting)]
-    if cand.empty:
-        return rows.iloc[:0]
-    rank = cand["status"].map({s: i for i, s in enumerate(counting)})
-    ordered = cand.assign(_rank=rank).sort_values(
-        ["study_id", "form_id", "_rank", "form_version", "extraction_id"],
-        ascending=[True, True, True, False, False])
-    return ordered.drop_duplicates(["study_id", "form_id"]).drop(columns="_rank") \
-        .reset_index(drop=True)
-
-
-def final_extractions(store: Store, settings: Mapping[str, Any] | None = None
-                      ) -> list[dict[str, Any]]:
-    """The extractions that count for the included studies, in the records shape
-    :func:`review.synthesis.mechanisms.extractions_frame` takes — read through
-    :func:`review.report.inputs.extractions_frame`, so the synthesis page, the
-    evidence tables and ``review tables`` always agree on which values count."""
-    from review.report.inputs import extractions_frame as counting_extractions
-
-    frame = counting_extractions(store)
-    return [{"study_id": int(r.study_id), "short_citation": r.short_citation,
-             "form_id": r.form_id, "form_version": int(r.form_version), "values": r.values}
-            for r in frame.itertuples(index=False)]
+    """The rows that count, one per study and form, by the rule of
+    :func:`review.extraction.counting.choose_extractions` (its one home), so the
+    extraction page's progress and the synthesis never disagree on which row counts."""
+    citations = {int(sid): f"study {int(sid)}" for sid in rows["study_id"].unique()}
+    chosen = choose_extractions(rows, citations, single_extraction=per_study < 2).frame
+    return rows[rows["extraction_id"].isin(chosen["extraction_id"])].reset_index(drop=True)
 
 
 def progress_frame(store: Store, forms: list[Form], per_study: int) -> pd.DataFrame:

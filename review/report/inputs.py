@@ -13,34 +13,34 @@ counts agree with each other:
 * **What is a study called?** Its ``Study.label`` ("Okafor 2019"), else "Surname
   Year" from its earliest report; two studies with the same name become "Smith
   2019a" and "Smith 2019b" in every table.
-* **Which extraction counts?** Per study and form: a ``consensus`` row, else a
-  ``final`` row (the lead's, or imported like the demo's), else — only when the
-  review uses single extraction — a reviewer's ``submitted`` row. Drafts never
-  count. Anything ambiguous (two reviewers' submitted rows and no consensus) is
-  reported in the ``notes`` rather than silently picked.
+* **Which extraction counts?** The rule's one home is
+  :func:`review.extraction.counting.choose_extractions`; here it is applied to
+  the included studies with their table citations (:func:`extractions_frame`,
+  :func:`final_extractions`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 
+from review.extraction.counting import (
+    COUNTING_STATUSES,
+    EXTRACTION_COLUMNS,
+    ChosenExtractions,
+    choose_extractions,
+)
 from review.report import evidence
 from review.report.references import short_citation
 from review.stages import Stage
 from review.store import Store, repo
 from review.store.models import Extraction, Record, Report, Study
 
-#: Extraction statuses that count, most authoritative first.
-COUNTING_STATUSES: tuple[str, ...] = ("consensus", "final", "submitted")
-#: Statuses a single reviewer writes; they count only under single extraction.
-REVIEWER_STATUSES = frozenset({"submitted"})
 #: Record fields a reference or a table needs.
 BIB_COLUMNS: tuple[str, ...] = (
     "title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid",
@@ -49,10 +49,6 @@ BIB_COLUMNS: tuple[str, ...] = (
 REPORT_COLUMNS: tuple[str, ...] = (
     "report_id", "record_id", "study_id", "study_label", "retrieval", "ft_label", "ft_status",
     "ft_reason", "duplicate", *BIB_COLUMNS,
-)
-EXTRACTION_COLUMNS: tuple[str, ...] = (
-    "extraction_id", "study_id", "form_id", "form_version", "reviewer_id", "status", "values",
-    "updated_at",
 )
 
 
@@ -185,76 +181,6 @@ def excluded_reports(store: Store) -> pd.DataFrame:
 # --------------------------------------------------------------------------- extractions
 
 
-@dataclass
-class ChosenExtractions:
-    """The extraction that counts per study and form, and what a lead should know about it."""
-
-    frame: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-
-
-def _version(value: Any) -> Any:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return value
-
-
-def choose_extractions(
-    rows: pd.DataFrame,
-    citations: Mapping[int, str],
-    status: Sequence[str] = COUNTING_STATUSES,
-    single_extraction: bool = True,
-) -> ChosenExtractions:
-    """One extraction per study and form, in the input shape of :mod:`review.synthesis.mechanisms`.
-
-    ``rows`` has :data:`EXTRACTION_COLUMNS`; ``citations`` maps the study ids to show
-    (others are left out) to their citation. ``status`` lists the statuses that count;
-    ``consensus`` outranks ``final``, which outranks a reviewer's ``submitted`` row
-    (counted only when ``single_extraction``). Within a status the newest form version
-    wins, then the latest edit. Returns the rows plus notes naming any study where the
-    choice was not clear-cut.
-    """
-    known = len(COUNTING_STATUSES)
-    rank = {s: COUNTING_STATUSES.index(s) if s in COUNTING_STATUSES else known for s in status}
-    out, notes = [], []
-    cand = rows[rows["study_id"].isin(list(citations))].copy()
-    cand["form_version"] = cand["form_version"].map(_version)
-    cand = cand[cand["status"].isin(list(rank))]
-    unusable = cand.iloc[:0]
-    if not single_extraction:
-        unusable = cand[cand["status"].isin(REVIEWER_STATUSES)]
-        cand = cand[~cand["status"].isin(REVIEWER_STATUSES)]
-    for (sid, form_id), group in cand.groupby(["study_id", "form_id"], sort=True):
-        g = group.assign(
-            _rank=group["status"].map(rank),
-            _v=group["form_version"].map(lambda v: v if isinstance(v, int) else -1),
-            _t=pd.to_datetime(group["updated_at"], utc=True, errors="coerce"),
-        ).sort_values(["_rank", "_v", "_t", "extraction_id"],
-                      ascending=[True, False, False, False])
-        best = g.iloc[0]
-        rivals = g[(g["_rank"] == best["_rank"]) & (g["_v"] == best["_v"])]
-        if len(rivals) > 1 and rivals["reviewer_id"].nunique(dropna=False) > 1:
-            notes.append(
-                f"{citations[sid]}: {len(rivals)} '{best['status']}' extractions of form "
-                f"{form_id} by different reviewers and no consensus; used the latest "
-                f"(extraction #{int(best['extraction_id'])})")
-        out.append({
-            "study_id": int(sid), "short_citation": citations[sid], "form_id": form_id,
-            "form_version": best["form_version"], "values": best["values"] or {},
-            "status": best["status"], "extraction_id": int(best["extraction_id"]),
-        })
-    chosen = {(r["study_id"], r["form_id"]) for r in out}
-    waiting = sorted({(int(r.study_id), r.form_id) for r in unusable.itertuples(index=False)}
-                     - chosen)
-    for sid, form_id in waiting:
-        notes.append(f"{citations[sid]}: form {form_id} has submitted extractions awaiting "
-                     "consensus; left out of the tables")
-    columns = ["study_id", "short_citation", "form_id", "form_version", "values", "status",
-               "extraction_id"]
-    return ChosenExtractions(pd.DataFrame(out, columns=columns), notes)
-
-
 def _extraction_rows(store: Store) -> pd.DataFrame:
     with store.session() as s:
         rows = s.execute(select(
@@ -298,6 +224,16 @@ def extractions_frame(store: Store, status: Sequence[str] = COUNTING_STATUSES, *
     a table.
     """
     return choose_from_store(store, status, included_only=included_only).frame
+
+
+def final_extractions(store: Store) -> list[dict[str, Any]]:
+    """The extractions that count for the included studies, in the records shape
+    :func:`review.synthesis.mechanisms.extractions_frame` takes: what the synthesis
+    page, the summary of findings and ``review tables`` all read, so they agree on
+    which values count."""
+    return [{"study_id": int(r.study_id), "short_citation": r.short_citation,
+             "form_id": r.form_id, "form_version": int(r.form_version), "values": r.values}
+            for r in extractions_frame(store).itertuples(index=False)]
 
 
 # ----------------------------------------------------------------------------- codebook

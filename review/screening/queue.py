@@ -53,6 +53,7 @@ from review.store.models import (
     Record,
     utcnow,
 )
+from review.store.workers import HelperStopped
 
 log = logging.getLogger(__name__)
 
@@ -471,6 +472,8 @@ def _run_refresh(store: Store, ranker: Callable[[Store], Any]) -> None:
                     conn.commit()
         else:
             ranker(store)
+    except HelperStopped:  # the app is stopping: the old ranking stands, nothing to report
+        log.debug("ranking refresh abandoned: the app is stopping")
     except Exception:  # a failed refit must never break screening: the old ranking stands
         log.exception("background ranking refresh failed; keeping the previous ranking")
 

@@ -21,7 +21,7 @@ import atexit
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -35,8 +35,17 @@ _lock = threading.Lock()
 _worker_stores: dict[str, Store] = {}
 
 
+class HelperStopped(RuntimeError):
+    """The app process is stopping, so its helpers take no new jobs (the job is abandoned)."""
+
+
+_stopping = threading.Event()
+
+
 def _pool(kind: str) -> ProcessPoolExecutor:
     with _lock:
+        if _stopping.is_set():
+            raise HelperStopped(f"the app is stopping; no new {kind} job started")
         pool = _pools.get(kind)
         if pool is None:
             pool = ProcessPoolExecutor(max_workers=1,
@@ -57,12 +66,24 @@ def run_in_helper(kind: str, fn: Callable[..., T], *args: Any) -> T:
     ``fn`` must be a module-level function and ``args`` picklable. The calling
     thread only waits (without holding the interpreter lock), so call this
     from a background thread, never from a reviewer's click.
+
+    Raises :class:`HelperStopped` once the app is stopping: a background thread
+    that asks then has nothing worth doing, and its caller drops the job quietly
+    instead of printing a traceback over the app's last words.
     """
     for _attempt in range(2):
         pool = _pool(kind)
         try:
             return pool.submit(fn, *args).result()
-        except BrokenProcessPool:
+        except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
+            # Stopping cancels the job in flight, terminates the worker and refuses new
+            # jobs (RuntimeError "... after shutdown"): all mean the same to the caller.
+            if _stopping.is_set() or (isinstance(exc, RuntimeError)
+                                      and not isinstance(exc, BrokenProcessPool)
+                                      and "shutdown" in str(exc)):
+                raise HelperStopped(f"the app is stopping; the {kind} job was dropped") from exc
+            if not isinstance(exc, BrokenProcessPool):
+                raise
             _forget(kind, pool)
     return fn(*args)
 
@@ -93,6 +114,7 @@ def shutdown(wait: bool = True) -> None:
 
 
 def _at_exit() -> None:
+    _stopping.set()
     shutdown(wait=False)
 
 

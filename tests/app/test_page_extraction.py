@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from review.app.widgets import unescape_markdown
 from review.extraction import store_ops as ops
+from review.report import inputs
 from review.screening import fulltext
 from review.store import open_store, repo
 
@@ -90,7 +91,7 @@ def frame(at: AppTest, column: str):
 def final(review: dict) -> list[dict]:
     store = open_store(review["db"])
     try:
-        return ops.final_extractions(store, repo.get_settings(store))
+        return inputs.final_extractions(store)
     finally:
         store.close()
 

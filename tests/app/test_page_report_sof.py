@@ -17,6 +17,7 @@ from test_page_synthesis import make_review
 from review.app.widgets import unescape_markdown
 from review.extraction import load_forms
 from review.extraction import store_ops as extraction_ops
+from review.report import inputs
 
 
 def page_script(db: str) -> None:
@@ -81,7 +82,7 @@ def test_summary_of_findings_workbook_has_one_row_per_pooled_outcome(review: dic
     store = open_store(review["db"])
     try:
         settings = repo.get_settings(store)
-        ex = mechanisms.extractions_frame(extraction_ops.final_extractions(store, settings))
+        ex = mechanisms.extractions_frame(inputs.final_extractions(store))
         panel = sof_panel(ex, load_forms(extraction_ops.forms_dir(settings)).codebook)
     finally:
         store.close()

@@ -22,7 +22,7 @@ from review.app.widgets import escape_markdown
 from review.extraction import FormError, load_forms
 from review.extraction import store_ops as extraction_ops
 from review.report import flow_diagram, prisma_files
-from review.report.inputs import included_studies
+from review.report.inputs import final_extractions, included_studies
 from review.report.prisma import PrismaCounts, counts_from_store
 from review.report.references import format_reference, grouped_references, write_references
 from review.report.tables import EvidenceTables, tables_from_store, write_evidence_tables
@@ -185,7 +185,7 @@ def _summary_of_findings(ctx: AppContext) -> None:
     settings = ctx.settings or repo.get_settings(ctx.store)
     try:
         forms_dir = extraction_ops.forms_dir(settings)
-        records = extraction_ops.final_extractions(ctx.store, settings)
+        records = final_extractions(ctx.store)
     except (extraction_ops.ExtractionError, FormError) as exc:
         st.error(escape_markdown(f"The extraction forms cannot be loaded: {exc}"))
         return

@@ -20,7 +20,7 @@ from review.app.context import AppContext
 from review.app.widgets import escape_markdown
 from review.extraction import Codebook, FormError, load_forms
 from review.extraction import store_ops as extraction_ops
-from review.report.inputs import included_studies
+from review.report.inputs import final_extractions, included_studies
 from review.screening import fulltext
 from review.store import repo
 from review.synthesis import mechanisms as mech
@@ -61,7 +61,7 @@ def render(ctx: AppContext) -> None:
     except (extraction_ops.ExtractionError, FormError) as exc:
         st.error(escape_markdown(f"The extraction forms cannot be loaded: {exc}"))
         return
-    records = extraction_ops.final_extractions(ctx.store, settings)
+    records = final_extractions(ctx.store)
     if not records:
         st.info("Nothing to synthesise yet: the tables fill in as studies are extracted "
                 "(submitted, or agreed under dual extraction).")
