@@ -118,7 +118,12 @@ class RecordStage:
             self._lock = None
 
 
-def _hold_lock(path: Path) -> IO[bytes] | None:
+def _hold_lock(path: Path) -> IO[bytes]:
+    """Open and lock the stage folder's lock file; the open file is the lock.
+
+    Held for the stage's life so :func:`import_alive` can tell a live import
+    from a folder a killed process left behind (the kernel drops its lock).
+    """
     fh = open(path, "wb")  # noqa: SIM115 - held open for the stage's life
     if fcntl is not None:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
