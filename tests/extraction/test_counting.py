@@ -46,3 +46,23 @@ def test_drafts_never_count_and_dual_extraction_waits_for_consensus(per_study: i
           "2025-03-01T08:00:00+00:00")], columns=list(EXTRACTION_COLUMNS))])
     page = store_ops.final_rows(consensus, per_study=per_study)
     assert list(page["values"]) == [{"effect": "agreed"}]
+
+
+@pytest.mark.parametrize("per_study", [1, 2])
+def test_a_consensus_outranks_a_final_row_and_a_final_row_a_submitted_one(per_study: int) -> None:
+    rows = pd.DataFrame([
+        (1, 7, "outcomes", 1, 10, "submitted", {"effect": "reviewer"},
+         "2025-03-05T09:00:00+00:00"),
+        (2, 7, "outcomes", 1, None, "final", {"effect": "imported"},
+         "2025-03-04T09:00:00+00:00"),
+        (3, 9, "outcomes", 1, None, "final", {"effect": "imported"},
+         "2025-03-04T09:00:00+00:00"),
+        (4, 9, "outcomes", 1, None, "consensus", {"effect": "agreed"},
+         "2025-03-01T09:00:00+00:00"),
+    ], columns=list(EXTRACTION_COLUMNS))
+    chosen = choose_extractions(rows, {7: "Seven 2020", 9: "Nine 2022"},
+                                single_extraction=per_study == 1).frame
+    got = {r.study_id: r.values["effect"] for r in chosen.itertuples()}
+    assert got == {7: "imported", 9: "agreed"}
+    page = store_ops.final_rows(rows, per_study=per_study)
+    assert sorted(page["extraction_id"]) == sorted(chosen["extraction_id"]) == [2, 4]
