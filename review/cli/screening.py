@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from review.cli.app import DbOption, app, console, fail
@@ -44,7 +45,7 @@ def simulate(
     if not keywords:
         df = df.assign(keywords="")
     for note in notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
     sim = run(df, seed, prior_included, prior_excluded, label, model=model, stopping=stopping,
               target=target_recall)
     info = sim.summary()

@@ -84,16 +84,66 @@ class Simulation:
             Path(summary_json).write_text(json.dumps(self.summary(), indent=2) + "\n")
 
 
+#: Other names labelled sets give the same columns (ASReview's and SYNERGY's files, exports),
+#: matched without regard to case, spaces or underscores; the first one present wins.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "record_id": ("record_id",),
+    "title": ("title", "primary_title"),
+    "abstract": ("abstract", "abstract_note", "notes_abstract"),
+    "keywords": ("keywords", "mesh_terms"),
+    "label_included": ("label_included", "included", "final_included", "included_final",
+                       "label", "included_label", "included_flag", "include"),
+}
+
+
+def _key(name: object) -> str:
+    return "".join(ch for ch in str(name).strip().lower() if ch not in " _")
+
+
+def _name_columns(df: pd.DataFrame, path: Path, label: str, notes: list[str]) -> pd.DataFrame:
+    """Rename the columns found under another name to the ones the protocol uses, saying so.
+
+    A label column named on the command line is matched only by that name.
+    """
+    present: dict[str, str] = {}
+    for column in df.columns:
+        present.setdefault(_key(column), column)
+    wanted = {**{k: v for k, v in COLUMN_ALIASES.items() if k != "label_included"},
+              label: COLUMN_ALIASES["label_included"] if label == "label_included" else (label,)}
+    renames: dict[str, str] = {}
+    for target, names in wanted.items():
+        if target in df.columns:
+            continue
+        found = next((present[_key(n)] for n in names if _key(n) in present), None)
+        if found is not None and found not in renames:
+            renames[found] = target
+            notes.append(f"{path}: read column {found!r} as {target}")
+    return df.rename(columns=renames)
+
+
 def load_dataset(path: Path, label: str = "label_included") -> tuple[pd.DataFrame, list[str]]:
-    """Read and check a labelled CSV (record_id, title, abstract, keywords, label)."""
+    """Read and check a labelled CSV (record_id, title, abstract, keywords, label).
+
+    Labelled sets come from several places (ASReview's benchmark files, SYNERGY,
+    a team's own export), so the usual other names of each column are accepted
+    (:data:`COLUMN_ALIASES`) and a set without record ids gets the row numbers
+    (1, 2, …), as ASReview does. Each such choice is returned in the notes.
+    """
     try:
-        df = pd.read_csv(path, dtype={"record_id": str}, keep_default_na=False)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read as CSV ({exc})") from exc
     notes: list[str] = []
-    missing = [c for c in ("record_id", "title", label) if c not in df.columns]
+    df = _name_columns(df, path, label, notes)
+    if "title" not in df.columns and "abstract" in df.columns:
+        df["title"] = ""
+        notes.append(f"{path}: no title column; ranking on abstracts")
+    missing = [c for c in ("title", label) if c not in df.columns]
     if missing:
         raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}")
+    if "record_id" not in df.columns:
+        df.insert(0, "record_id", [str(i) for i in range(1, len(df) + 1)])
+        notes.append(f"{path}: no record_id column; records are numbered by row (1 = first)")
     dup = df["record_id"].duplicated(keep=False)
     if dup.any():
         lines = [str(i + 2) for i in np.flatnonzero(dup)[:6]]

@@ -90,7 +90,8 @@ HEADER = "record_id,title,abstract,label_included\n"
     (HEADER + "1,a,x,0\n2,b,y,0\n", "no record has label_included = 1"),
     (HEADER + "1,a,x,1\n1,b,y,0\n", "record_id repeated (1) on lines 2, 3"),
     (HEADER + "1,a,x,1\n2,b,y,yes\n", "line 3 (record 2): label_included must be 0 or 1"),
-    ("record_id,abstract\n1,x\n", "missing column(s) title, label_included"),
+    ("record_id,abstract\n1,x\n", "missing column(s) label_included"),
+    ("record_id,keywords,label_included\n1,x,1\n", "missing column(s) title"),
 ])
 def test_bad_datasets_get_a_clear_message(tmp_path, content, message):
     path = tmp_path / "set.csv"
@@ -98,6 +99,33 @@ def test_bad_datasets_get_a_clear_message(tmp_path, content, message):
     with pytest.raises(DatasetError) as err:
         load_dataset(path)
     assert message in str(err.value) and "set.csv" in str(err.value)
+
+
+@pytest.mark.parametrize(("header", "said"), [
+    # SYNERGY's files: no record_id, an OpenAlex id instead
+    ("openalex_id,title,abstract,label_included", "numbered by row"),
+    # ASReview's other names for the label and the title, in other cases and spacing
+    ("record_id,Primary Title,Abstract,included", "'included' as label_included"),
+    ("record_id,title,abstract,Final_Included", "'Final_Included' as label_included"),
+])
+def test_labelled_sets_with_other_column_names_load(tmp_path, header, said):
+    path = tmp_path / "other.csv"
+    path.write_text(header + "\nW1,Peer mentoring,loneliness in school,1\n"
+                    "W2,Bridge design,steel loads,0\nW3,Buddy schemes,belonging,1\n")
+    df, notes = load_dataset(path)
+    assert list(df["label_included"]) == [1, 0, 1]
+    assert list(df["title"]) == ["Peer mentoring", "Bridge design", "Buddy schemes"]
+    assert list(df["abstract"]) == ["loneliness in school", "steel loads", "belonging"]
+    assert any(said in n and "other.csv" in n for n in notes), notes
+    if "record_id" not in header:
+        assert list(df["record_id"]) == ["1", "2", "3"]
+
+
+def test_a_label_column_named_by_the_user_is_not_guessed(tmp_path):
+    path = tmp_path / "set.csv"
+    path.write_text("record_id,title,included\n1,a,1\n2,b,0\n")
+    with pytest.raises(DatasetError, match="missing column"):
+        load_dataset(path, label="final_label")
 
 
 def test_all_missing_abstracts_is_said_not_fatal(tmp_path):
