@@ -1,26 +1,28 @@
-"""How close to the oracle can a stopping rule get on the shared sets? (issue 15)
+"""How close to the oracle can a stopping rule get, and how safe is it? (issue 15)
 
 Why this script: issue 15 asks for a mean share screened at stop within 0.15 of
-the oracle (the share at which 95% of the relevant records are found). The
-shipped counting rule stops about 0.22 after it. This script asks whether any
-rule could do much better on these rankings, and what a more flexible rate
-model would cost in safety. Three parts:
+the oracle (the share at which 95% of the relevant records are found) while
+95% recall is reached in at least 95% of runs. The shipped counting rule stops
+about 0.22 after the oracle. This script asks whether any rule could do much
+better on these rankings, and what other rate models cost or buy in safety.
+Three parts:
 
 ``orders``
     Simulates the default model with the reference protocol (BENCHMARKS.md §2,
-    ASReview's priors for the seed) on every shared set, seeds 1–3, with and
-    without keywords, and caches the screening orders in ``ORDERS.npz``.
+    ASReview's priors for the seed) on every shared set, seeds 1–3, in each
+    setting asked for (``1`` with keywords, ``0`` without, ``t`` titles only:
+    an export without abstracts, where the ranking has little to go on), and
+    caches the screening orders in ``ORDERS.npz``.
 
 ``real``
-    On the cached orders: the shipped ``counting`` rule, the rise-and-fall
-    candidate below, and two heuristic families **tuned with hindsight on
-    these very runs**: the counting rule at a lower confidence, "stop after
-    ``m`` irrelevant records in a row" and "stop after ``max(m, c × position
-    of the last find)``", each at the
-    parameter that gives the smallest mean share while still reaching 95%
-    recall in every run. The tuned heuristics are not rules anyone could
-    ship (they have seen the answers); they bound what label-only stopping
-    can reach with these rankings.
+    On the cached orders: the candidate rules below and, unless
+    ``--no-tuned``, heuristic families **tuned with hindsight on these very
+    runs**: the counting rule at a lower confidence, "stop after ``m``
+    irrelevant records in a row" and "stop after ``max(m, c × position of the
+    last find)``", each at the parameter that gives the smallest mean share
+    while still reaching 95% recall in every run. The tuned heuristics are not
+    rules anyone could ship (they have seen the answers); they bound what
+    label-only stopping can reach with these rankings.
 
 ``synthetic``
     Share of runs that stop below the target recall on rankings drawn from
@@ -31,13 +33,17 @@ model would cost in safety. Three parts:
     surface). At confidence 0.95 a calibrated rule stops below target in
     about 5% of runs.
 
-The rise-and-fall candidate is the counting model with rate ``θ·t^a·e^{bt}``,
-``a`` flat on ``[0, 2]`` (9 values), computed by direct sums (slow, so only
-here): it nests the shipped model (``a = 0``).
+Candidate rules: ``counting`` (shipped); ``rise-and-fall``, the counting model
+with rate ``θ·t^a·e^{bt}``, ``a`` flat on ``[0, 2]`` (9 values), computed by
+direct sums (slow, so only here), which nests the shipped model (``a = 0``);
+``floor``, the registered rule of that name (the shipped rate plus a constant
+floor for records the ranking cannot place; ``review/screening/stopping.py:
+floor_posterior``).
 
     python benchmarks/stopping_candidates.py --part orders --orders /tmp/orders.npz
+    python benchmarks/stopping_candidates.py --part orders --settings t --orders /tmp/titles.npz
     python benchmarks/stopping_candidates.py --part real --orders /tmp/orders.npz
-    python benchmarks/stopping_candidates.py --part synthetic --runs 60
+    python benchmarks/stopping_candidates.py --part synthetic --runs 200
 """
 
 from __future__ import annotations
@@ -63,17 +69,21 @@ if not DATA.exists():
 TARGET, ALPHA = 0.95, 0.05
 
 
-def make_orders(path: Path) -> None:
-    """Simulate every set × keywords × seed with the default model; cache the orders."""
+#: The text a setting ranks on: with keywords ("1"), without ("0"), titles only ("t").
+SETTINGS = {"1": (), "0": ("keywords",), "t": ("abstract", "keywords")}
+
+
+def make_orders(path: Path, settings: str) -> None:
+    """Simulate every set × setting × seed with the default model; cache the orders."""
     out = {}
     for csv in sorted(DATA.glob("*.csv")):
         df0, _ = load_dataset(csv)
-        for kw in (1, 0):
-            df = df0 if kw else df0.assign(keywords="")
+        for setting in settings.split(","):
+            df = df0.assign(**{col: "" for col in SETTINGS[setting]})
             for seed in (1, 2, 3):
                 sim = simulate(df, seed, stopping="counting")
-                out[f"{csv.stem}|{kw}|{seed}"] = np.asarray(sim.labels_in_order, dtype=np.int8)
-                print(f"{csv.stem} keywords={kw} seed={seed}: {len(df)} records", flush=True)
+                out[f"{csv.stem}|{setting}|{seed}"] = np.asarray(sim.labels_in_order, dtype=np.int8)
+                print(f"{csv.stem} setting={setting} seed={seed}: {len(df)} records", flush=True)
     np.savez(path, **out)
 
 
@@ -101,6 +111,14 @@ def rise_and_fall_stop(y: np.ndarray) -> int | None:
     return None
 
 
+#: The rules the ``real`` and ``synthetic`` parts can replay, by name.
+CANDIDATE_RULES: dict[str, Callable[[np.ndarray], int | None]] = {
+    "counting": lambda y: replay_stop(get_rule("counting"), y),
+    "rise-and-fall": lambda y: rise_and_fall_stop(y),
+    "floor": lambda y: replay_stop(get_rule("floor"), y),  # registered, not default
+}
+
+
 def _run_of_misses(y: np.ndarray, m: int, c: float = 0.0) -> int:
     last = 0
     for i, v in enumerate(y):
@@ -122,54 +140,60 @@ def _best_tuned(runs: list[np.ndarray], grid: list[tuple[int, float]]) -> tuple[
     return best
 
 
-def real(path: Path) -> None:
-    """The table of the ``real`` part (see the module docstring)."""
+def real(path: Path, rules: list[str], tuned: bool) -> None:
+    """The tables of the ``real`` part (see the module docstring)."""
     z = np.load(path)
     rows = []
     for key in z.files:
-        name, kw, seed = key.split("|")
+        name, setting, seed = key.split("|")
         y = z[key].astype(int)
         n, total = len(y), int(y.sum())
-        for rule, stop in (("counting", replay_stop(get_rule("counting"), y)),
-                           ("rise-and-fall", rise_and_fall_stop(y))):
+        for rule in rules:
+            stop = CANDIDATE_RULES[rule](y)
             found = y[:stop].sum() if stop is not None else total
-            rows.append({"set": name.removeprefix("Cohen_2006_"), "keywords": int(kw),
+            rows.append({"set": name.removeprefix("Cohen_2006_"), "setting": setting,
                          "seed": int(seed), "rule": rule,
                          "stop_share": (stop or n) / n, "recall": found / total,
                          "oracle": screened_to_reach(y, TARGET) / n})
     df = pd.DataFrame(rows)
-    per_set = df.groupby(["keywords", "rule", "set"])[["stop_share", "oracle", "recall"]].mean()
+    per_set = df.groupby(["setting", "rule", "set"])[["stop_share", "oracle", "recall"]].mean()
     print(per_set.round(3).to_string())
     print()
     out = []
-    for kw in (1, 0):
-        runs = [z[k].astype(int) for k in z.files if k.split("|")[1] == str(kw)]
+    for setting in sorted(df["setting"].unique()):
+        runs = [z[k].astype(int) for k in z.files if k.split("|")[1] == setting]
         oracle = float(np.mean([screened_to_reach(y, TARGET) / len(y) for y in runs]))
-        for rule in ("counting", "rise-and-fall"):
-            part = df[(df.keywords == kw) & (df.rule == rule)]
-            out.append({"keywords": kw, "rule": rule, "mean share": part.stop_share.mean(),
+        for rule in rules:
+            part = df[(df.setting == setting) & (df.rule == rule)]
+            out.append({"setting": setting, "rule": rule, "mean share": part.stop_share.mean(),
                         "oracle": oracle, "gap": part.stop_share.mean() - oracle,
                         "runs reaching 95%": f"{(part.recall >= TARGET).sum()}/{len(part)}"})
-        share, conf = math.nan, "none of 0.5-0.9 reaches 95% in every run"
-        for c in (0.5, 0.6, 0.7, 0.8, 0.9):  # loosest first: the first safe one stops earliest
-            stops = [replay_stop(get_rule("counting", confidence=c), y) or len(y) for y in runs]
-            if all(y[:s].sum() >= TARGET * y.sum() for y, s in zip(runs, stops, strict=True)):
-                share = float(np.mean([s / len(y) for y, s in zip(runs, stops, strict=True)]))
-                conf = f"confidence {c:.1f}"
-                break
-        out.append({"keywords": kw, "rule": f"tuned: counting at a lower confidence ({conf})",
-                    "mean share": share, "oracle": oracle, "gap": share - oracle,
-                    "runs reaching 95%": "" if math.isnan(share) else f"{len(runs)}/{len(runs)}"})
-        for label, grid in (
-                ("tuned: m misses in a row", [(m, 0.0) for m in range(5, 400)]),
-                ("tuned: max(m, c x last find)",
-                 [(m, c) for m in range(5, 200, 5) for c in np.arange(0, 2.01, 0.05)])):
-            share, params = _best_tuned(runs, grid)
-            out.append({"keywords": kw, "rule": f"{label} ({params})",
-                        "mean share": share if math.isfinite(share) else math.nan,
-                        "oracle": oracle, "gap": share - oracle,
-                        "runs reaching 95%": f"{len(runs)}/{len(runs)}"})
+        if tuned:
+            out += [{"setting": setting, "oracle": oracle, **row} for row in _tuned(runs, oracle)]
     print(pd.DataFrame(out).round(3).to_string(index=False))
+
+
+def _tuned(runs: list[np.ndarray], oracle: float) -> list[dict]:
+    """The hindsight-tuned rules: the best of each family that reaches 95% in every run."""
+    out = []
+    share, conf = math.nan, "none of 0.5-0.9 reaches 95% in every run"
+    for c in (0.5, 0.6, 0.7, 0.8, 0.9):  # loosest first: the first safe one stops earliest
+        stops = [replay_stop(get_rule("counting", confidence=c), y) or len(y) for y in runs]
+        if all(y[:s].sum() >= TARGET * y.sum() for y, s in zip(runs, stops, strict=True)):
+            share = float(np.mean([s / len(y) for y, s in zip(runs, stops, strict=True)]))
+            conf = f"confidence {c:.1f}"
+            break
+    out.append({"rule": f"tuned: counting at a lower confidence ({conf})", "mean share": share,
+                "gap": share - oracle,
+                "runs reaching 95%": "" if math.isnan(share) else f"{len(runs)}/{len(runs)}"})
+    for label, grid in (
+            ("tuned: m misses in a row", [(m, 0.0) for m in range(5, 400)]),
+            ("tuned: max(m, c x last find)",
+             [(m, c) for m in range(5, 200, 5) for c in np.arange(0, 2.01, 0.05)])):
+        share, params = _best_tuned(runs, grid)
+        out.append({"rule": f"{label} ({params})", "mean share": share, "gap": share - oracle,
+                    "runs reaching 95%": f"{len(runs)}/{len(runs)}"})
+    return out
 
 
 def _exp_ranking(rng: np.random.Generator) -> np.ndarray:
@@ -198,7 +222,7 @@ def _tail_ranking(rng: np.random.Generator) -> np.ndarray:
     return y
 
 
-def synthetic(runs: int, seed: int = 5) -> None:
+def synthetic(runs: int, rules: list[str], seed: int = 5) -> None:
     """The table of the ``synthetic`` part: stops below target, per family and rule."""
     families: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
         "exp": _exp_ranking, "hump": _hump_ranking, "tail": _tail_ranking}
@@ -206,9 +230,8 @@ def synthetic(runs: int, seed: int = 5) -> None:
     for family, draw in families.items():
         rng = np.random.default_rng(seed)
         rankings = [draw(rng) for _ in range(runs)]
-        for rule, stop_at in (("counting", lambda y: replay_stop(get_rule("counting"), y)),
-                              ("rise-and-fall", rise_and_fall_stop)):
-            stops = [stop_at(y) for y in rankings]
+        for rule in rules:
+            stops = [CANDIDATE_RULES[rule](y) for y in rankings]
             below = sum(s is not None and y[:s].sum() < TARGET * y.sum()
                         for y, s in zip(rankings, stops, strict=True))
             shares = [(s or len(y)) / len(y) for y, s in zip(rankings, stops, strict=True)]
@@ -223,14 +246,22 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--part", choices=("orders", "real", "synthetic"), required=True)
     ap.add_argument("--orders", type=Path, default=Path("stopping-orders.npz"))
+    ap.add_argument("--settings", default="1,0",
+                    help="orders: 1 = with keywords, 0 = without, t = titles only")
+    ap.add_argument("--rules", default=",".join(CANDIDATE_RULES))
+    ap.add_argument("--no-tuned", action="store_true", help="real: skip the hindsight rules")
     ap.add_argument("--runs", type=int, default=60)
     args = ap.parse_args()
+    rules = args.rules.split(",")
+    unknown = sorted(set(rules) - set(CANDIDATE_RULES))
+    if unknown:
+        ap.error(f"unknown rule(s) {', '.join(unknown)}; choose from {', '.join(CANDIDATE_RULES)}")
     if args.part == "orders":
-        make_orders(args.orders)
+        make_orders(args.orders, args.settings)
     elif args.part == "real":
-        real(args.orders)
+        real(args.orders, rules, tuned=not args.no_tuned)
     else:
-        synthetic(args.runs)
+        synthetic(args.runs, rules)
 
 
 if __name__ == "__main__":

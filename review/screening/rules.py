@@ -8,6 +8,10 @@ safe to stop (:meth:`assess`)? The statistics live in
 
 * ``counting`` (default): the counting-process estimate of the ranked order;
   never draws at random, so it costs no extra screening. Model-based.
+* ``floor``: the same counting process with a constant floor in the rate, for
+  relevant records the ranking places no better than at random (exports
+  without abstracts). Stops later, and keeps its promise on such rankings
+  far more often. Model-based.
 * ``sample``: Callaghan & Müller-Hansen's random sample drawn *beside* the
   ranking. Once the counting estimate says the target looks reached (a
   trigger that scales with the review, not a fixed count), the unscreened
@@ -95,6 +99,8 @@ class CountingRule(StoppingRule):
 
     name = "counting"
     description = "counting process on the ranked order (model-based; no extra screening)"
+    #: Whether the rate model has a floor for records the ranking cannot place.
+    floor = False
 
     def __init__(self, *args: float, **kw: float) -> None:
         super().__init__(*args, **kw)
@@ -105,8 +111,22 @@ class CountingRule(StoppingRule):
         if progress.found == 0 or progress.screened < self._next_check:
             return False
         self._next_check = progress.screened + max(1, progress.screened // 100)
-        p = counting_evidence(progress.labels, progress.n_total, self.target)[2]
+        p = counting_evidence(progress.labels, progress.n_total, self.target,
+                              floor=self.floor)[2]
         return p < 1.0 - self.confidence
+
+
+class FloorRule(CountingRule):
+    """The counting rule with a floor in the rate: for rankings with little to go on.
+
+    Safer where some relevant records are ranked no better than at random
+    (exports without abstracts); it stops later everywhere else.
+    """
+
+    name = "floor"
+    description = ("counting process with a floor for records the ranking cannot place "
+                   "(model-based; safer on weak rankings, stops later)")
+    floor = True
 
 
 class SampleRule(StoppingRule):
@@ -154,7 +174,8 @@ class KneeRule(StoppingRule):
         return knee_slope_ratio(progress.labels) >= knee_threshold(progress.found)
 
 
-RULES: dict[str, type[StoppingRule]] = {r.name: r for r in (CountingRule, SampleRule, KneeRule)}
+RULES: dict[str, type[StoppingRule]] = {
+    r.name: r for r in (CountingRule, FloorRule, SampleRule, KneeRule)}
 DEFAULT_RULE = "counting"
 
 

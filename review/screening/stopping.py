@@ -260,6 +260,61 @@ def rate_posterior(labels_in_order: Sequence[int] | np.ndarray,
                          found=found)
 
 
+#: Grid for the floor's share ``w`` of the screened intensity (log-uniform on ``[1/n, 1]``)
+#: and for the decay under it: coarser than the plain model's, since each look costs
+#: O(found × grid) here rather than O(grid).
+_FLOOR_SHARES, _FLOOR_DECAYS = 41, 201
+
+
+def floor_posterior(labels_in_order: Sequence[int] | np.ndarray,
+                    n_total: int) -> RatePosterior | None:
+    """Posterior of the log-linear rate *plus a constant floor* (None when nothing to say).
+
+    Why a floor: some relevant records give the classifier nothing to go on (no
+    abstract, unusual wording), so the ranking places them no better than at
+    random, and they turn up at a steady rate wherever they are. A pure decay
+    reads the early cluster of easy finds as "the rate has fallen to nothing" and
+    stops before those records (titles-only exports: `benchmarks/stopping_candidates.py`).
+
+    Model: with ``Λ`` the expected number of finds in the screened records and
+    ``w`` the floor's share of it, a screened record ``i`` is relevant at rate
+    ``Λ·[(1 − w)·e^{b·t}/S_b + w/s]`` and an unscreened one at the same rate.
+    Priors: flat on ``log Λ``, ``b`` within ``±``:func:`max_decay`, ``w``
+    log-uniform on ``[1/n, 1]`` (scale-free: a floor of one record in the whole
+    review is as plausible a priori as half the finds). ``Λ`` integrates out, so
+    given ``(w, b)`` the hidden count is negative binomial with ``N`` and
+    ``1 / (1 + ratio)``, ``ratio = (1 − w)·R_b/S_b + w·(n − s)/s``; ``(w, b)`` is
+    summed on a 41 × 201 grid. Returned as a :class:`RatePosterior` whose
+    ``log_unscreened − log_screened`` is ``log ratio``, so the tail and the mean
+    are computed exactly as for the plain model.
+    """
+    y = np.asarray(labels_in_order, dtype=int)
+    s, found = int(y.size), int(y.sum())
+    if found == 0 or s >= n_total:
+        return None
+    bound = max_decay(n_total)
+    b = np.linspace(-bound, bound, _FLOOR_DECAYS)
+    w = np.geomspace(1.0 / n_total, 1.0, _FLOOR_SHARES)
+    log_s = _log_geometric(b, 1, s, n_total)
+    log_r = _log_geometric(b, s + 1, n_total, n_total)
+    with np.errstate(divide="ignore"):
+        log_decaying = np.log1p(-w)[:, None, None]
+    log_flat = (np.log(w) - math.log(s))[:, None, None]
+    t = (np.flatnonzero(y) + 1) / n_total
+    loglik = np.zeros((w.size, b.size))
+    for start in range(0, t.size, 256):  # finds in blocks: memory stays bounded on big reviews
+        log_f = b[:, None] * t[None, start:start + 256] - log_s[:, None]
+        loglik += np.logaddexp(log_decaying + log_f[None], log_flat).sum(axis=2)
+    weights = np.exp(loglik - loglik.max())
+    ratio = (1.0 - w)[:, None] * np.exp(log_r - log_s)[None, :] + (w * (n_total - s) / s)[:, None]
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(ratio)
+    return RatePosterior(b=np.broadcast_to(b, ratio.shape).ravel(),
+                         weights=(weights / weights.sum()).ravel(),
+                         log_screened=np.zeros(ratio.size), log_unscreened=log_ratio.ravel(),
+                         found=found)
+
+
 # --- the knee ---------------------------------------------------------------------------------
 
 def knee_slope_ratio(labels_in_order: Sequence[int] | np.ndarray) -> float:
@@ -388,18 +443,19 @@ def sample_estimate(*, urn_size: int, sample_labels: Sequence[int] | np.ndarray,
 
 
 def counting_evidence(labels_in_order: Sequence[int] | np.ndarray, n_total: int,
-                      target: float = DEFAULT_TARGET
+                      target: float = DEFAULT_TARGET, *, floor: bool = False
                       ) -> tuple[RatePosterior | None, float | None, float]:
     """(posterior, point recall, p-value of "recall < target") of the ranked order.
 
     The p-value is the posterior predictive probability that ``K_tar`` or more
     relevant records are still hidden; 1.0 (and no recall) while the
     posterior does not exist. The cheap core of :func:`counting_estimate`,
-    which the stopping rules call as screening goes on.
+    which the stopping rules call as screening goes on. ``floor`` uses the
+    model with a floor (:func:`floor_posterior`) instead of the plain decay.
     """
     y = np.asarray(labels_in_order, dtype=int)
     seen, s = int(y.sum()), int(y.size)
-    post = rate_posterior(y, n_total)
+    post = floor_posterior(y, n_total) if floor else rate_posterior(y, n_total)
     if post is None:
         return None, None, 1.0
     recall = _recall(seen, seen + min(post.mean_hidden(), n_total - s))
