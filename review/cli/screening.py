@@ -22,7 +22,7 @@ def simulate(
     output: Annotated[Path | None, typer.Option(help="Write every record in screening order here (CSV; random draws marked).")] = None,
     summary: Annotated[Path | None, typer.Option(help="Write the metrics and the stop (JSON) here.")] = None,
     model: Annotated[str, typer.Option(help="Registered model (see `review models`).")] = "default",
-    stopping: Annotated[str, typer.Option(help="Stopping rule: counting, sample or knee.")] = "default",
+    stopping: Annotated[str, typer.Option(help="Stopping rule: counting (default), floor, sample or knee (`review models` says what each does).")] = "default",
     target_recall: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
     keywords: Annotated[bool, typer.Option(help="Use the keywords column (--no-keywords: title and abstract only).")] = True,
     plot: Annotated[Path | None, typer.Option(help="Draw the recall curve (PNG) here.")] = None,
