@@ -108,8 +108,9 @@ def _name_columns(df: pd.DataFrame, path: Path, label: str, notes: list[str]) ->
     present: dict[str, str] = {}
     for column in df.columns:
         present.setdefault(_key(column), column)
-    wanted = {**{k: v for k, v in COLUMN_ALIASES.items() if k != "label_included"},
-              label: COLUMN_ALIASES["label_included"] if label == "label_included" else (label,)}
+    wanted = dict(COLUMN_ALIASES)
+    label_names = wanted.pop("label_included")
+    wanted[label] = label_names if label == "label_included" else (label,)
     renames: dict[str, str] = {}
     for target, names in wanted.items():
         if target in df.columns:

@@ -75,16 +75,16 @@ def run_in_helper(kind: str, fn: Callable[..., T], *args: Any) -> T:
         pool = _pool(kind)
         try:
             return pool.submit(fn, *args).result()
-        except (BrokenProcessPool, CancelledError, RuntimeError) as exc:
-            # Stopping cancels the job in flight, terminates the worker and refuses new
-            # jobs (RuntimeError "... after shutdown"): all mean the same to the caller.
-            if _stopping.is_set() or (isinstance(exc, RuntimeError)
-                                      and not isinstance(exc, BrokenProcessPool)
-                                      and "shutdown" in str(exc)):
+        # Stopping terminates the worker, cancels the job in flight and refuses new jobs
+        # (RuntimeError "... after shutdown"): all mean the same to the caller.
+        except BrokenProcessPool as exc:  # a RuntimeError too, so it is caught first
+            if _stopping.is_set():
                 raise HelperStopped(f"the app is stopping; the {kind} job was dropped") from exc
-            if not isinstance(exc, BrokenProcessPool):
-                raise
             _forget(kind, pool)
+        except (CancelledError, RuntimeError) as exc:
+            if _stopping.is_set() or "shutdown" in str(exc):
+                raise HelperStopped(f"the app is stopping; the {kind} job was dropped") from exc
+            raise
     return fn(*args)
 
 
