@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 from test_browser import (  # noqa: F401 - fixtures
     CHROMIUM,
@@ -152,11 +153,20 @@ def test_lead_bulk_exclude_with_preview_confirm_and_undo(served, browser, tmp_pa
     page.get_by_text("Done: 2 records changed").wait_for(timeout=30_000)
     with review.store.session() as s:
         assert len(s.scalars(select(Decision.id).where(Decision.label == "exclude")).all()) == 2
-    wait_idle(page)
     undo = page.get_by_role("button", name=re.compile(r"^Undo bulk action"))
-    if not undo.is_visible():  # the expander closes on some reruns: open it again
-        page.get_by_text("Bulk action on every record").click()
-    undo.click()
+    for _attempt in range(6):
+        # The expander can close on a rerun, even between looking and clicking: open it
+        # again and retry rather than wait out a click on a hidden button.
+        wait_idle(page)
+        if not undo.is_visible():
+            page.get_by_text("Bulk action on every record").click()
+        try:
+            undo.click(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    else:
+        raise AssertionError("the Undo bulk action button never became clickable")
     page.get_by_text("2 records taken back").wait_for(timeout=30_000)
     with review.store.session() as s:
         assert len(s.scalars(select(Decision.id).where(Decision.label == "retracted")).all()) \
