@@ -99,8 +99,12 @@ def labels_in_screening_order(decisions: pd.DataFrame) -> np.ndarray:
 
 
 def recall_estimate(labels: np.ndarray, n_records: int, target: float,
-                    sampling_start: int | None = None) -> RecallEstimate | None:
+                    sampling_start: int | None = None, rule: str | None = None
+                    ) -> RecallEstimate | None:
     """Ask the stopping rule (:func:`review.screening.stopping.recall_estimate`), if installed.
+
+    ``rule``: the ranked-order rule the lead chose (the setting ``stopping_rule``; None:
+    the default), so the page's estimate is the one that rule would stop on.
 
     Returns None when the ranking stage is not installed or the rule cannot
     answer (e.g. more records screened than the review holds after a merge):
@@ -108,13 +112,14 @@ def recall_estimate(labels: np.ndarray, n_records: int, target: float,
     """
     try:
         from review.screening import stopping
+        from review.screening.rules import ranked_order_rule
     except ImportError:
         return None
     try:
         start = None if sampling_start is None else min(int(sampling_start), len(labels))
         est = stopping.recall_estimate(labels, max(int(n_records), int(len(labels))),
                                        target=min(max(float(target), 0.5), 0.999),
-                                       sampling_start=start)
+                                       sampling_start=start, floor=ranked_order_rule(rule).floor)
     except (ValueError, ZeroDivisionError):
         log.exception("stopping rule could not estimate recall")
         return None
@@ -133,10 +138,10 @@ def _estimate_in_worker(url: str, stage: str, n_records: int, target: float
 
     store = worker_store(url)
     labels = labels_in_screening_order(repo.decisions_frame(store, stage))
+    settings = repo.get_settings(store)
     # set by the lead's "start random sampling": from there on the guarantee applies
-    start = (repo.get_settings(store).get("sampling_start") if stage == Stage.TITLE_ABSTRACT
-             else None)
-    return recall_estimate(labels, n_records, target, start)
+    start = settings.get("sampling_start") if stage == Stage.TITLE_ABSTRACT else None
+    return recall_estimate(labels, n_records, target, start, settings.get("stopping_rule"))
 
 
 def estimate_for_review(url: str, stage: str, n_records: int, target: float

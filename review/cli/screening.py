@@ -30,7 +30,7 @@ def simulate(
 ) -> None:
     """Replay a labelled dataset through the ranker and the stopping rule; print the metrics."""
     from review.screening.components import MODELS
-    from review.screening.rules import RULES
+    from review.screening.rules import RULES, weak_ranking_note
     from review.screening.simulate import DatasetError, load_dataset, plot_recall
     from review.screening.simulate import simulate as run
 
@@ -44,7 +44,9 @@ def simulate(
         raise fail(str(exc)) from exc
     if not keywords:
         df = df.assign(keywords="")
-    for note in notes:
+    weak = weak_ranking_note(len(df), int((df["abstract"].astype(str).str.strip() == "").sum()),
+                             None if stopping == "default" else stopping)
+    for note in [*notes, *([weak] if weak else [])]:
         console.print(f"[yellow]note:[/] {escape(note)}")
     sim = run(df, seed, prior_included, prior_excluded, label, model=model, stopping=stopping,
               target=target_recall)

@@ -1,5 +1,9 @@
 """What the lead sees and does about the ranking model: its fits, a refit now, the recall curve.
 
+* :func:`models` / :func:`choose_model` and :func:`stopping_rules` /
+  :func:`choose_stopping_rule`: the registered choices and the review's own (lead only),
+  with :func:`weak_ranking_warning` when most records lack an abstract.
+
 * :func:`ranking_runs` lists the model's fits (which model, on how many labels).
 * :func:`refit_now` asks the queue's background refresh for a fit at once (it
   runs in the helper process; the reviewers' queue follows the new ranking as
@@ -15,13 +19,14 @@ from __future__ import annotations
 import threading
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from review.screening import queue
 from review.screening.components import available_models
 from review.screening.record_list import RecordListError, Viewer, _current
+from review.screening.rules import RANKED_ORDER_RULES, ranked_order_rule, weak_ranking_note
 from review.store import Store, repo
-from review.store.models import Decision, RankingRun
+from review.store.models import Decision, DuplicateLink, RankingRun, Record
 
 
 def _lead(viewer: Viewer) -> None:
@@ -65,6 +70,38 @@ def choose_model(store: Store, viewer: Viewer, name: str) -> None:
         raise RecordListError(f"{name!r} is not a ranking model; choose one of "
                               + ", ".join(n for n, _ in available_models()))
     repo.set_setting(store, "ranking_model", name, actor=viewer.username)
+
+
+def stopping_rules(store: Store) -> tuple[list[tuple[str, str]], str]:
+    """(name, description) of every rule the screening page can estimate with, and the one
+    the review uses."""
+    available = [(name, rule.description) for name, rule in RANKED_ORDER_RULES.items()]
+    return available, ranked_order_rule(repo.get_settings(store).get("stopping_rule")).name
+
+
+def choose_stopping_rule(store: Store, viewer: Viewer, name: str) -> None:
+    """Estimate recall with the registered rule ``name`` from now on (lead only).
+
+    Checked against the registry here, on the server, whatever a page sent; audited by
+    :func:`review.store.repo.set_setting`.
+    """
+    _lead(viewer)
+    if name not in RANKED_ORDER_RULES:
+        raise RecordListError(f"{name!r} is not a stopping rule the page can estimate with; "
+                              "choose one of " + ", ".join(RANKED_ORDER_RULES))
+    repo.set_setting(store, "stopping_rule", name, actor=viewer.username)
+
+
+def weak_ranking_warning(store: Store) -> str | None:
+    """:func:`review.screening.rules.weak_ranking_note` for the records this review screens
+    (every record not linked as a duplicate) and the rule it uses."""
+    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
+    no_abstract = func.coalesce(func.length(func.trim(Record.abstract)), 0) == 0
+    with store.session() as s:
+        n, without = s.execute(
+            select(func.count(), func.sum(case((no_abstract, 1), else_=0)))
+            .select_from(Record).where(Record.id.not_in(linked))).one()
+    return weak_ranking_note(int(n or 0), int(without or 0), stopping_rules(store)[1])
 
 
 def recall_curve(store: Store, viewer: Viewer) -> pd.DataFrame:

@@ -178,6 +178,35 @@ RULES: dict[str, type[StoppingRule]] = {
     r.name: r for r in (CountingRule, FloorRule, SampleRule, KneeRule)}
 DEFAULT_RULE = "counting"
 
+#: The rules whose estimate the screening page shows while records come in ranked order: the
+#: lead chooses one (the random sample is started on the Team page; the knee promises nothing).
+RANKED_ORDER_RULES: dict[str, type[CountingRule]] = {r.name: r for r in (CountingRule, FloorRule)}
+
+
+def ranked_order_rule(name: str | None) -> type[CountingRule]:
+    """The ranked-order rule a stored choice names; the default for None (or a name that is
+    no longer registered: the choice is advice, so the page falls back rather than fail)."""
+    return RANKED_ORDER_RULES.get(name or DEFAULT_RULE, CountingRule)
+
+
+def weak_ranking_note(n_records: int, without_abstract: int, rule: str | None) -> str | None:
+    """A warning when most records have no abstract and the chosen rule has no floor.
+
+    Why: without abstracts the ranking has little to go on and places some relevant
+    records no better than at random; the plain counting model then reads the early
+    cluster of easy finds as "nothing left" and can stop short (titles-only runs of the
+    shared sets: below 95% recall in 4 of 15, the ``floor`` rule in none;
+    ``benchmarks/stopping_candidates.py``). None when there is nothing to warn about.
+    """
+    key = rule or DEFAULT_RULE
+    if key in RULES and key not in RANKED_ORDER_RULES:
+        return None  # the random sample holds on any ranking; the knee promises nothing
+    if n_records <= 0 or 2 * without_abstract <= n_records or ranked_order_rule(key).floor:
+        return None
+    return (f"{without_abstract:,} of {n_records:,} records have no abstract, so the ranking "
+            "has little to go on and the counting rule may stop too early. The floor rule "
+            "(`floor`) is safer here; it stops later.")
+
 
 def get_rule(name: str | None, target: float = DEFAULT_TARGET,
              confidence: float = DEFAULT_CONFIDENCE) -> StoppingRule:
@@ -205,5 +234,5 @@ def share(position: int | None, n: int) -> float:
     return 1.0 if position is None else position / n
 
 
-__all__ = ["RULES", "DEFAULT_RULE", "Progress", "Sample", "StoppingRule", "get_rule",
-           "replay_stop", "share"]
+__all__ = ["RULES", "DEFAULT_RULE", "RANKED_ORDER_RULES", "Progress", "Sample", "StoppingRule",
+           "get_rule", "ranked_order_rule", "replay_stop", "share", "weak_ranking_note"]

@@ -52,6 +52,9 @@ class Settings:
     sampling_start: int | None = None
     #: The ranking model the lead chose (a name from review.screening.components; None: default).
     ranking_model: str | None = None
+    #: The stopping rule whose estimate the screening page shows (review.screening.rules;
+    #: None: the default).
+    stopping_rule: str | None = None
     #: How long a sign-in lasts.
     session_hours: float = 12.0
     #: Minutes a record handed to a reviewer stays theirs undecided (then it goes back).
@@ -125,11 +128,12 @@ def check(key: str, value: Any) -> Any:
         return tuple(_int(key, v, 1) for v in value)
     if key == "sampling_start":
         return None if value is None else _int(key, value, 0)
-    if key == "ranking_model":
+    if key in ("ranking_model", "stopping_rule"):
         if value is None:
             return None
         if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", value):
-            raise SettingsError(f"setting {key}: {value!r} is not a model name")
+            what = "model" if key == "ranking_model" else "stopping rule"
+            raise SettingsError(f"setting {key}: {value!r} is not a {what} name")
         return value
     if key == "extraction_forms_dir":
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -146,3 +146,28 @@ def test_highlights_add_no_space_and_do_not_rely_on_colour() -> None:
         == ["include", "personal"]
     hostile = highlight_html(HOSTILE_TITLE, ["alert"])
     assert "<script>" not in hostile and "&lt;script&gt;" in hostile
+
+
+def test_lead_chooses_the_stopping_rule_and_is_warned_about_missing_abstracts(
+        review, monkeypatch) -> None:
+    from review.store.models import Record
+
+    lead = sign_in(app_for(review, monkeypatch), "lead")
+    lead.session_state["goto"] = "lead"
+    lead.run()
+    assert not any("have no abstract" in unescape_markdown(w.value) for w in lead.warning)
+    assert lead.selectbox(key="lead_stopping").value == "counting"
+    lead.selectbox(key="lead_stopping").set_value("floor").run()
+    button(lead, "Use this stopping rule").click().run()
+    assert not lead.exception, lead.exception
+    assert repo.get_settings(review.store)["stopping_rule"] == "floor"
+    assert lead.selectbox(key="lead_stopping").value == "floor"
+    # an export without abstracts: the page says why the counting rule is risky
+    repo.set_setting(review.store, "stopping_rule", None)
+    with review.store.session() as s:
+        for rid in review.records:
+            s.get(Record, rid).abstract = None
+    lead.run()
+    n = len(review.records)
+    assert any(f"{n} of {n} records have no abstract" in unescape_markdown(w.value)
+               for w in lead.warning)

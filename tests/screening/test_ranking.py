@@ -135,6 +135,20 @@ def test_all_missing_abstracts_is_said_not_fatal(tmp_path):
     assert any("no record has an abstract" in n for n in notes)
 
 
+@pytest.mark.parametrize(("stopping", "warns"), [("default", True), ("counting", True),
+                                                 ("floor", False), ("sample", False)])
+def test_simulate_warns_that_the_counting_rule_is_risky_without_abstracts(tmp_path, stopping,
+                                                                          warns):
+    path = tmp_path / "titles.csv"
+    _review().assign(abstract="").to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["simulate", str(path), "--stopping", stopping])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert ("30 of 30 records have no abstract" in text) == warns
+    if warns:
+        assert "`floor`" in text
+
+
 @pytest.mark.parametrize("stopping", ["counting", "sample", "knee"])
 def test_simulate_command_writes_order_and_summary(tmp_path, stopping):
     path = tmp_path / "set.csv"

@@ -239,9 +239,10 @@ def test_counting_rule_stops_below_target_in_at_most_alpha_of_model_rankings():
     assert binom.sf(below - 1, runs, ALPHA) > 0.01
 
 
-def _direct_floor_tail(y: np.ndarray, n: int, k: int) -> float:
+def _direct_floor_tail(y: np.ndarray, n: int, k: int, no_floor: float = 0.0) -> float:
     """P(hidden >= k) under the floor model by brute force: Poisson likelihood summed over
-    the expected finds Λ (flat in log Λ), the floor's share w (log-uniform) and the decay b."""
+    the expected finds Λ (flat in log Λ), the floor's share w (log-uniform, and 0 with prior
+    probability ``no_floor``) and the decay b."""
     s = y.size
     t, t_rest = np.arange(1, s + 1) / n, np.arange(s + 1, n + 1) / n
     bound = 2 * math.log(n)
@@ -251,11 +252,13 @@ def _direct_floor_tail(y: np.ndarray, n: int, k: int) -> float:
     for b in np.linspace(-bound, bound, 121):
         g = np.exp(b * t)
         screened, rest = g.sum(), np.exp(b * t_rest).sum()
-        for w in np.geomspace(1 / n, 1, 31):
+        shares = np.r_[0.0, np.geomspace(1 / n, 1, 31)]
+        priors = np.r_[no_floor, np.full(31, (1 - no_floor) / 31)]
+        for w, prior in zip(shares, priors, strict=True):
             per_record = (1 - w) * g / screened + w / s  # sums to 1 over the screened records
             ratio = (1 - w) * rest / screened + w * (n - s) / s
             loglik = y.sum() * u + np.log(per_record[y == 1]).sum() - np.exp(u)
-            weight = np.exp(loglik - 50)
+            weight = prior * np.exp(loglik - 50)
             total += (weight * poisson.sf(k - 1, np.exp(u) * ratio)).sum()
             weight_sum += weight.sum()
     return total / weight_sum
@@ -276,6 +279,17 @@ def test_floor_p_value_is_the_brute_force_posterior_predictive(case):
     seen = int(y.sum())
     assert counting_evidence(y, n, floor=True)[2] == pytest.approx(
         _direct_floor_tail(y, n, k_tar_by_counting(seen, seen, 0.95)), abs=0.02)
+
+
+@pytest.mark.parametrize("no_floor", [0.5, 0.9])
+def test_a_prior_on_no_floor_averages_the_two_models_as_brute_force_does(no_floor):
+    """Spike-and-slab on the floor's share (``no_floor`` on w = 0): the closed form still
+    equals direct summation, and the p-value lies between the plain and the floor model's."""
+    y, n = np.r_[np.ones(8), np.zeros(20), [1], np.zeros(60)].astype(int), 300
+    post = floor_posterior(y, n, no_floor)
+    for k in (1, 2, 3):
+        assert post.tail(k) == pytest.approx(_direct_floor_tail(y, n, k, no_floor), abs=0.02)
+    assert rate_posterior(y, n).tail(2) < post.tail(2) < floor_posterior(y, n).tail(2)
 
 
 def _tail_ranking(rng: np.random.Generator) -> tuple[np.ndarray, int]:

@@ -190,6 +190,27 @@ def _pdf_import(ctx: AppContext) -> None:
                          hide_index=True, width="stretch", key="lead_pdf_unmatched")
 
 
+def _stopping_rule(ctx: AppContext) -> None:
+    """Which rule the screening page's recall estimate and advice come from."""
+    available, chosen = ranking_controls.stopping_rules(ctx.store)
+    descriptions = dict(available)
+    names = list(descriptions)
+    warning = ranking_controls.weak_ranking_warning(ctx.store)
+    if warning:
+        st.warning(escape_markdown(warning), icon=":material/warning:")
+    pick = st.selectbox("Stopping rule for the recall estimate", names,
+                        index=names.index(chosen) if chosen in names else 0,
+                        format_func=lambda n: f"{n}: {descriptions[n]}", key="lead_stopping",
+                        help="Both estimate recall from the ranked order. For a guarantee "
+                             "that holds on any ranking, start random sampling on the Team "
+                             "page.")
+    if pick != chosen and st.button("Use this stopping rule", key="lead_use_stopping"):
+        ranking_controls.choose_stopping_rule(ctx.store, ctx.user, pick)
+        st.session_state[K_FLASH] = ("ok", f"The recall estimate now comes from the {pick} "
+                                     "rule.")
+        st.rerun()
+
+
 def _ranking(ctx: AppContext) -> None:
     st.subheader("Ranking model")
     runs = ranking_controls.ranking_runs(ctx.store, ctx.user)
@@ -220,6 +241,7 @@ def _ranking(ctx: AppContext) -> None:
                                      "the new ranking as soon as it is stored." if started
                                      else "A refit is already running or nothing to fit yet.")
         st.rerun()
+    _stopping_rule(ctx)
     curve = ranking_controls.recall_curve(ctx.store, ctx.user)
     if len(curve) >= 2:
         st.caption("Relevant records found against records screened (in the order they "

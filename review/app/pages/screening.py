@@ -197,14 +197,19 @@ def _team(store: Store, version: tuple[int, int, int], per_record: int) -> progr
     return progress.SUMMARIES.get(f"team|{store.url}|{per_record}", version, compute)
 
 
-def _recall(store: Store, version: tuple[int, int, int], target: float, n_records: int
-            ) -> progress.RecallEstimate | None:
-    """The stopping rule's estimate; on a big review computed beside the reviewer."""
+def _recall(store: Store, version: tuple[int, int, int], target: float, n_records: int,
+            settings: dict) -> progress.RecallEstimate | None:
+    """The stopping rule's estimate; on a big review computed beside the reviewer.
+
+    The lead's choice of rule and the start of random sampling are part of the key, so a
+    change to either shows at once, not after the next decision.
+    """
     def compute() -> progress.RecallEstimate | None:
         return progress.estimate_for_review(store.url, STAGE, n_records, target)
 
-    return progress.SUMMARIES.get(f"recall|{store.url}|{target}", (version, n_records), compute,
-                                  first_wait=1.0)
+    chosen = (settings.get("stopping_rule"), settings.get("sampling_start"))
+    return progress.SUMMARIES.get(f"recall|{store.url}|{target}", (version, n_records, chosen),
+                                  compute, first_wait=1.0)
 
 
 def _my_counts(ctx: AppContext) -> None:
@@ -250,7 +255,7 @@ def _team_progress(ctx: AppContext) -> None:
         if team["to_screen"]:
             st.progress(min(team["finished"] / team["to_screen"], 1.0))
         target = float(settings.get("target_recall", 0.95))
-        est = _recall(store, version, target, team["to_screen"])
+        est = _recall(store, version, target, team["to_screen"], settings)
         if est is None:
             st.caption("Estimated recall: being computed in the background; it appears here "
                        "in a few seconds.")
