@@ -107,7 +107,7 @@ def class_weights(y: np.ndarray, ratio: float) -> np.ndarray:
 
 def svm(C: float = 0.1, loss: str = "hinge", ratio: float = 10.0) -> Fit:
     def fit(X, y, w=None):
-        m = LinearSVC(C=C, loss=loss, dual=True, max_iter=5000)
+        m = LinearSVC(C=C, loss=loss, dual=True, max_iter=5000, random_state=0)
         m.fit(X, y, sample_weight=class_weights(y, ratio) if w is None else w)
         return m.decision_function
     return fit

@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from review.cli.app import DbOption, app, console, fail
 from review.cli.project import open_review
+
+#: Reviews at least this big show a progress bar while simulating (smaller ones finish in seconds).
+SIMULATE_PROGRESS_RECORDS = 2_000
 
 
 @app.command()
@@ -48,8 +52,19 @@ def simulate(
                              None if stopping == "default" else stopping)
     for note in [*notes, *([weak] if weak else [])]:
         console.print(f"[yellow]note:[/] {escape(note)}")
-    sim = run(df, seed, prior_included, prior_excluded, label, model=model, stopping=stopping,
-              target=target_recall)
+    relevant = int(df[label].sum())
+    with Progress(TextColumn("Simulating"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.fields[screened]:>8,} records screened, "
+                             "{task.completed:,.0f} of {task.total:,.0f} relevant found"),
+                  TimeElapsedColumn(),
+                  console=console, transient=True,
+                  disable=len(df) < SIMULATE_PROGRESS_RECORDS) as bar:
+        # the run ends when every relevant record is found: the bar shows how close that is
+        task = bar.add_task("simulate", total=max(relevant, 1), screened=0)
+        sim = run(df, seed, prior_included, prior_excluded, label, model=model,
+                  stopping=stopping, target=target_recall,
+                  on_step=lambda screened, found: bar.update(task, completed=found,
+                                                             screened=screened))
     info = sim.summary()
     t = Table(title=f"{dataset.name}, seed {seed}, model {sim.model}, stopping rule {sim.stopping}")
     t.add_column("measure")

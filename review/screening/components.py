@@ -41,8 +41,13 @@ CLASSIFIERS: dict[str, Callable[[], object]] = {
     # (C = 0.1, 10×) with and without keywords, paired on the same priors
     # (``benchmarks/ranker_candidates.py``: mean WSS@95 0.516 vs 0.500 with keywords,
     # 0.510 vs 0.500 without, worst set −0.068 vs −0.097 against ASReview).
-    "svm": lambda: LinearSVC(C=0.11, loss="squared_hinge", dual=True, max_iter=5000),
-    "svm-hinge": lambda: LinearSVC(C=0.1, loss="hinge", dual=True, max_iter=5000),
+    # A fixed random_state: liblinear's coordinate descent visits the rows in a random
+    # order, drawn from NumPy's global generator when none is given, so the same labels
+    # could rank differently from one run (or one app process) to the next.
+    "svm": lambda: LinearSVC(C=0.11, loss="squared_hinge", dual=True, max_iter=5000,
+                             random_state=0),
+    "svm-hinge": lambda: LinearSVC(C=0.1, loss="hinge", dual=True, max_iter=5000,
+                                   random_state=0),
     "logistic": lambda: LogisticRegression(C=10.0, max_iter=1000),
     "nb": lambda: ComplementNB(alpha=0.1),
 }

@@ -153,5 +153,6 @@ def build_features(df: pd.DataFrame, config: FeatureConfig | None = None) -> Fea
             blocks.append(_block(kw.fit_transform(terms), config.keyword_weight))
     if not blocks:
         raise ValueError("no record has a title, abstract or keywords to rank on")
-    X = normalize(sp.hstack(blocks, format="csr", dtype=np.float32), norm="l2", copy=False)
-    return FeatureMatrix(record_ids=df["record_id"].to_numpy(), X=X.tocsr(), config=config)
+    X = normalize(sp.hstack(blocks, format="csr", dtype=np.float32), norm="l2", copy=False).tocsr()
+    X.sum_duplicates()  # canonical once here, so the rows a fit takes need no re-check
+    return FeatureMatrix(record_ids=df["record_id"].to_numpy(), X=X, config=config)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,8 +188,13 @@ def choose_priors(y: np.ndarray, seed: int, n_included: int = 1, n_excluded: int
 
 def simulate(df: pd.DataFrame, seed: int, prior_included: int = 1, prior_excluded: int = 1,
              label: str = "label_included", model: str | None = None,
-             stopping: str | None = None, target: float = DEFAULT_TARGET) -> Simulation:
-    """Screen ``df`` as the protocol says, with ``stopping`` deciding random draws and the stop."""
+             stopping: str | None = None, target: float = DEFAULT_TARGET,
+             on_step: Callable[[int, int], None] | None = None) -> Simulation:
+    """Screen ``df`` as the protocol says, with ``stopping`` deciding random draws and the stop.
+
+    ``on_step(screened, found)`` is called after every record screened (a progress bar: a
+    big review refits thousands of times before its last relevant record is found).
+    """
     y = df[label].to_numpy(dtype=int)
     spec = get_model(model)
     rule = get_rule(stopping, target)
@@ -233,6 +239,8 @@ def simulate(df: pd.DataFrame, seed: int, prior_included: int = 1, prior_exclude
         advance_free_draws()
         if stop is None and rule.assess(progress):
             stop = progress.screened
+        if on_step is not None:
+            on_step(progress.screened, progress.found)
     rest = np.flatnonzero(~screened)
     rest = rest[np.argsort(-scores[rest], kind="stable")]
     order += [int(i) for i in rest]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from review.cli import app
 from review.screening.active import Ranker, RankingError
+from review.screening.components import MODELS
 from review.screening.metrics import wss
 from review.screening.simulate import DatasetError, load_dataset, simulate
 from review.store import repo
@@ -49,6 +50,46 @@ def test_ranker_puts_records_like_the_included_ones_first():
     assert set(top) <= relevant
     assert list(ranking["rank"]) == list(range(1, len(df) - 1))
     assert not set(ranking["record_id"]) & {1, 2}  # labelled records are not re-offered
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_the_same_labels_give_the_same_ranking_whatever_numpy_global_state(model):
+    """A simulation with a seed, or the app's refit in any process, ranks the same records
+    the same way: no fit may draw from NumPy's global generator."""
+    rng = np.random.default_rng(4)
+    words = [f"w{i}" for i in range(300)]
+    df = _review(40).assign(abstract=lambda d: [
+        a + " " + " ".join(rng.choice(words, 30)) for a in d["abstract"]])
+    ranker = Ranker.from_records(df, model=model)
+    labels = {int(r): int(v) for r, v in zip(df["record_id"][:50], df["label_included"][:50],
+                                              strict=True)}
+    runs = []
+    for state in (1, 2, 3):
+        np.random.seed(state)
+        runs.append(ranker.rank(labels)["score"].to_numpy())
+    assert all(np.array_equal(runs[0], r) for r in runs[1:])
+
+
+def test_simulate_reports_every_record_screened_to_the_progress_bar():
+    df = _review(20)
+    steps: list[tuple[int, int]] = []
+    sim = simulate(df, 1, on_step=lambda screened, found: steps.append((screened, found)))
+    screened = [s for s, _ in steps]
+    assert screened == list(range(3, len(steps) + 3))  # one call per record after the priors
+    assert [f for _, f in steps] == np.cumsum(sim.labels_in_order)[2:len(steps) + 2].tolist()
+    assert steps[-1][1] == 20  # the run ends when the last relevant record is found
+
+
+def test_simulate_command_runs_with_its_progress_bar_shown(tmp_path, monkeypatch):
+    import review.cli.screening as cli_screening
+
+    monkeypatch.setattr(cli_screening, "SIMULATE_PROGRESS_RECORDS", 0)
+    path = tmp_path / "set.csv"
+    _review(20).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["simulate", str(path), "--summary",
+                                      str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "s.json").read_text())["relevant"] == 20
 
 
 def test_ranker_refuses_labels_of_one_kind_only():
