@@ -121,7 +121,7 @@ def test_tags_defined_by_the_lead_applied_by_a_reviewer(served, browser, tmp_pat
     rid = review.records[4]
     open_record(other, rid)
     option = other.get_by_role("option", name="RCT")
-    for _ in range(3):  # a script run that ends as the box opens closes it again: reopen
+    for _ in range(6):  # a script run that ends as the box opens closes it again: reopen
         wait_idle(other)
         other.locator(f".st-key-rec_tags_{rid}").get_by_role("combobox").click()
         try:
