@@ -17,7 +17,13 @@ how the selection procedure does on a review it has not seen).
 Also measured here and not chosen (December 2026): a latent-semantic block (truncated
 SVD of the review's own TF-IDF, 100 or 200 dimensions, appended or alone) and the two
 vocabularies side by side (ours and ASReview's word 1-2-grams); none moved the mean WSS@95
-by more than 0.01 either way.
+by more than 0.01 either way. ``interleave-ours-asr`` and ``thompson-ours-asr`` screen, at
+each step, the top record of one of two SVMs (our features; ASReview's word 1-2-grams),
+alternating or chosen by Thompson sampling on the records each view proposed itself
+(:func:`interleaved`). Not chosen: the Thompson variant's lead on seeds 1-3 (mean WSS@95
+0.518 vs 0.516 with keywords, Triptans −0.039 against ASReview instead of −0.068) reversed
+on seeds 4-6 (0.509 vs 0.515; ``--seeds 4,5,6``, with ``asreview-like`` standing in for
+ASReview, which it reproduces run for run on seeds 1-3).
 
 ``--stop 95`` ends a run at the 95%-recall record (and not before 10% of the
 records), which gives WSS@95 and Recall@10% exactly at a third of the cost;
@@ -94,6 +100,8 @@ FEATURES: dict[str, Callable[[pd.DataFrame], sp.csr_matrix]] = {
     "ours+lsa200w0.5": lambda df: _with_lsa(build_features(df, FeatureConfig()).X, 200, 0.5),
     "ours|asreview": lambda df: normalize(sp.hstack([build_features(df, FeatureConfig()).X,
                                                      _asreview_tfidf(df)], format="csr")),
+    "ours||asreview": lambda df: sp.hstack([build_features(df, FeatureConfig()).X,
+                                            _asreview_tfidf(df)], format="csr"),
     "lsa100": lambda df: _with_lsa(build_features(df, FeatureConfig()).X, 100, 1.0, only=True),
 }
 
@@ -148,8 +156,44 @@ def presumed_irrelevant(fit: Fit, k: int = 100, ratio: float = 10.0) -> Scorer:
     return score
 
 
+def interleaved(fit: Fit, split: int, adaptive: bool) -> Scorer:
+    """Two views of the records (columns ``[:split]`` and ``[split:]``), one model on each,
+    screening the top record of one of them at each step (team-draft interleaving, Chapelle
+    et al. 2012). Where their tops differ, the pick is credited to the view that proposed it;
+    ``adaptive`` chooses the view by Thompson sampling on those credits (Beta(1 + relevant,
+    1 + irrelevant) per view), so a review leans toward the view that finds its records,
+    judged only on records each view chose itself. Otherwise the views alternate."""
+    state: dict = {}
+
+    def score(X, lab, yl, pool, rng):
+        if len(lab) <= 2 or "credit" not in state:  # a new run
+            state.update(credit=np.ones((2, 2)), last=None, turn=0)
+        if state["last"] is not None and state["last"][0] == lab[-1]:
+            who = state["last"][1]
+            if who is not None:  # the views disagreed: the one that proposed it is credited
+                state["credit"][who, 0 if yl[-1] else 1] += 1
+        A, B = X[:, :split], X[:, split:]
+        sa, sb = fit(A[lab], yl, None)(A), fit(B[lab], yl, None)(B)
+        ta, tb = int(pool[np.argmax(sa[pool])]), int(pool[np.argmax(sb[pool])])
+        if ta == tb:
+            pick, who = ta, None
+        else:
+            if adaptive:
+                a, b = state["credit"]
+                view = int(rng.beta(b[0], b[1]) > rng.beta(a[0], a[1]))
+            else:
+                view = state["turn"] % 2
+                state["turn"] += 1
+            pick, who = (ta, 0) if view == 0 else (tb, 1)
+        state["last"] = (pick, who)
+        out = np.zeros(X.shape[0])
+        out[pick] = 1.0
+        return out
+    return score
+
+
 ASR_SVM = svm(0.11, "squared_hinge", 9.8)
-CANDIDATES: dict[str, tuple[str, Scorer]] = {
+CANDIDATES: dict[str, tuple[str, Scorer | None]] = {
     "svm": ("ours", plain(ASR_SVM)),  # the registered default (components.py)
     "svm-hinge": ("ours", plain(svm())),  # the default until December 2026
     "svm-words": ("words", plain(svm())),
@@ -173,6 +217,8 @@ CANDIDATES: dict[str, tuple[str, Scorer]] = {
     "svm+lsa200w0.5": ("ours+lsa200w0.5", plain(ASR_SVM)),
     "svm-lsa-only": ("lsa100", plain(ASR_SVM)),
     "svm-two-views": ("ours|asreview", plain(ASR_SVM)),
+    "interleave-ours-asr": ("ours||asreview", None),  # built per review: the split varies
+    "thompson-ours-asr": ("ours||asreview", None),
 }
 
 
@@ -216,11 +262,16 @@ def run(cands: list[str], keywords: list[bool], seeds: list[int], cache: Path,
                     f = full if until_all else cache / f"{stem}__95.json"
                     if f.exists() or full.exists():
                         continue
+                    frame = df.assign(record_id=np.arange(len(df)),
+                                      keywords=df["keywords"] if kw else "")
                     if X is None:
-                        X = FEATURES[feature](df.assign(record_id=np.arange(len(df)),
-                                                        keywords=df["keywords"] if kw else ""))
+                        X = FEATURES[feature](frame)
                         X = X.astype(np.float64)  # liblinear fits in float64 anyway
-                    labels, times = simulate_order(X, y, seed, score, until_all)
+                    scorer = score
+                    if score is None:  # two views side by side: split where ours ends
+                        split = build_features(frame, FeatureConfig()).X.shape[1]
+                        scorer = interleaved(ASR_SVM, split, cand.startswith("thompson"))
+                    labels, times = simulate_order(X, y, seed, scorer, until_all)
                     f.write_text(json.dumps({"n": len(y), "labels": labels, "all": until_all,
                                              "update_ms_median": float(np.median(times) * 1e3)}))
                     print(cand, int(kw), path.stem, seed, len(labels), flush=True)
