@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import aliased
 
 from review.store import Store
@@ -174,12 +174,17 @@ def records_brief(store: Store, record_ids: list[int]) -> dict[int, dict[str, An
     return {int(r.id): dict(r._mapping) for r in rows}
 
 
-def count_to_screen(store: Store) -> int:
-    """Records a title/abstract screen covers: every record not linked as a duplicate."""
+def to_screen() -> ColumnElement[bool]:
+    """The condition on ``Record`` for the records a title/abstract screen covers: every
+    record not linked as a duplicate (a link that was undone no longer counts)."""
     linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
+    return Record.id.not_in(linked)
+
+
+def count_to_screen(store: Store) -> int:
+    """Records a title/abstract screen covers (:func:`to_screen`)."""
     with store.session() as s:
-        return int(s.scalar(select(func.count()).select_from(Record)
-                            .where(Record.id.not_in(linked))) or 0)
+        return int(s.scalar(select(func.count()).select_from(Record).where(to_screen())) or 0)
 
 
 def data_version(store: Store, stage: str) -> tuple[int, int, int]:

@@ -21,12 +21,12 @@ import threading
 import pandas as pd
 from sqlalchemy import case, func, select
 
-from review.screening import queue
+from review.screening import decisions, queue
 from review.screening.components import available_models
 from review.screening.record_list import RecordListError, Viewer, _current
 from review.screening.rules import RANKED_ORDER_RULES, ranked_order_rule, weak_ranking_note
 from review.store import Store, repo
-from review.store.models import Decision, DuplicateLink, RankingRun, Record
+from review.store.models import Decision, RankingRun, Record
 
 
 def _lead(viewer: Viewer) -> None:
@@ -94,13 +94,12 @@ def choose_stopping_rule(store: Store, viewer: Viewer, name: str) -> None:
 
 def weak_ranking_warning(store: Store) -> str | None:
     """:func:`review.screening.rules.weak_ranking_note` for the records this review screens
-    (every record not linked as a duplicate) and the rule it uses."""
-    linked = select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None))
+    (:func:`review.screening.decisions.to_screen`) and the rule it uses."""
     no_abstract = func.coalesce(func.length(func.trim(Record.abstract)), 0) == 0
     with store.session() as s:
         n, without = s.execute(
             select(func.count(), func.sum(case((no_abstract, 1), else_=0)))
-            .select_from(Record).where(Record.id.not_in(linked))).one()
+            .select_from(Record).where(decisions.to_screen())).one()
     return weak_ranking_note(int(n or 0), int(without or 0), stopping_rules(store)[1])
 
 
