@@ -18,6 +18,17 @@ protocol on them (same priors as ASReview for each seed):
         --out /tmp/emb
     python benchmarks/embedding_probe.py rank --vectors /tmp/emb -- \\
         --candidates svm,svm+emb0.5,asr+emb0.5 --keywords 1 --cache /tmp/rc --report
+
+``static`` is the cheap alternative measured in December 2026: a static token table
+distilled from the same model (each of the 30,522 WordPiece tokens run alone as
+"[CLS] token [SEP]" and mean-pooled, then centred by PCA, as model2vec does; 18 s once),
+and a record's vector is the mean of its tokens' rows (``--weight idf``: weighted by the
+review's own inverse document frequency). It costs milliseconds per thousand records
+instead of minutes, but it loses what the contextual vectors buy (closing note of
+session 8): the meaning a token takes from its neighbours is the part that helps.
+
+    python benchmarks/embedding_probe.py static --onnx model.onnx --tokenizer tokenizer.json \
+        --weight idf --out /tmp/static-idf
 """
 
 from __future__ import annotations
@@ -77,6 +88,46 @@ def embed(onnx: Path, tokenizer: Path, out: Path, threads: int = 1) -> None:
               f"{len(texts) / (time.perf_counter() - t0):.1f} records/s", flush=True)
 
 
+def static(onnx: Path, tokenizer: Path, out: Path, weight: str) -> None:
+    """Record vectors from a static token table distilled from the model (see the docstring)."""
+    import onnxruntime as ort
+    from sklearn.decomposition import PCA
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer))
+    tok.no_truncation()  # a static table has no length limit: every token counts
+    tok.no_padding()
+    vocab = tok.get_vocab()
+    sess = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+    names = {i.name for i in sess.get_inputs()}
+    ids = np.arange(len(vocab))
+    table = np.zeros((len(ids), 384), dtype=np.float32)
+    for start in range(0, len(ids), 512):
+        b = ids[start:start + 512]
+        seq = np.stack([np.full(len(b), vocab["[CLS]"]), b, np.full(len(b), vocab["[SEP]"])],
+                       axis=1).astype(np.int64)
+        feed = {"input_ids": seq, "attention_mask": np.ones_like(seq),
+                "token_type_ids": np.zeros_like(seq)}
+        table[b] = sess.run(None, {k: v for k, v in feed.items() if k in names})[0].mean(1)
+    table = PCA(384).fit_transform(table)  # centred and decorrelated
+    special = {vocab[t] for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")}
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(rc.DATA.glob("*.csv")):
+        enc = tok.encode_batch(texts_of(pd.read_csv(path, keep_default_na=False)),
+                               add_special_tokens=False)
+        docs = [np.array([i for i in e.ids if i not in special], dtype=int) for e in enc]
+        df = np.zeros(len(table))
+        for d in docs:
+            df[np.unique(d)] += 1
+        idf = np.log((1 + len(docs)) / (1 + df)) + 1
+        vecs = np.zeros((len(docs), 384), dtype=np.float32)
+        for r, d in enumerate(docs):
+            if len(d):
+                w = idf[d] if weight == "idf" else np.ones(len(d))
+                vecs[r] = (table[d] * w[:, None]).sum(0) / w.sum()
+        np.save(out / f"{path.stem}.npy", normalize(vecs))
+
+
 def register(vectors: Path) -> None:
     """Candidates "<base>+emb<w>": a TF-IDF block with the vectors appended at weight w."""
     by_size = {len(pd.read_csv(p)): p.stem for p in rc.DATA.glob("*.csv")}
@@ -87,11 +138,23 @@ def register(vectors: Path) -> None:
             return normalize(sp.hstack([base(df), sp.csr_matrix(vec)], format="csr"))
         return build
 
-    for w in (0.5, 1.0):
+    for w in (0.25, 0.35, 0.5, 0.7, 1.0):
         rc.FEATURES[f"ours+emb{w}"] = plus(rc.FEATURES["ours"], w)
         rc.FEATURES[f"asr+emb{w}"] = plus(lambda df: normalize(rc._asreview_tfidf(df)), w)
         rc.CANDIDATES[f"svm+emb{w}"] = (f"ours+emb{w}", rc.plain(rc.ASR_SVM))
         rc.CANDIDATES[f"asr+emb{w}"] = (f"asr+emb{w}", rc.plain(rc.ASR_SVM))
+    rc.FEATURES["emb"] = lambda df: sp.csr_matrix(
+        normalize(np.load(vectors / f"{by_size[len(df)]}.npy")))
+    rc.CANDIDATES["svm-emb-only"] = ("emb", rc.plain(rc.ASR_SVM))
+    emb = rc.FEATURES["emb"]
+    rc.FEATURES["ours||emb"] = lambda df: sp.hstack(
+        [rc.build_features(df, rc.FeatureConfig()).X, emb(df)], format="csr")
+    rc.FEATURES["asr||emb"] = lambda df: sp.hstack(
+        [normalize(rc._asreview_tfidf(df)), emb(df)], format="csr")
+
+    for base in ("ours", "asr"):
+        rc.CANDIDATES[f"thompson-{base}-emb"] = (f"{base}||emb", None)
+        rc.CANDIDATES[f"rankavg-{base}-emb"] = (f"{base}||emb", None)
 
 
 def main() -> None:
@@ -103,12 +166,19 @@ def main() -> None:
     e.add_argument("--tokenizer", type=Path, required=True)
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--threads", type=int, default=1)
+    st = sub.add_parser("static")
+    st.add_argument("--onnx", type=Path, required=True)
+    st.add_argument("--tokenizer", type=Path, required=True)
+    st.add_argument("--out", type=Path, required=True)
+    st.add_argument("--weight", choices=("idf", "mean"), default="idf")
     r = sub.add_parser("rank")
     r.add_argument("--vectors", type=Path, required=True)
     r.add_argument("rest", nargs=argparse.REMAINDER, help="ranker_candidates.py's arguments")
     args = ap.parse_args()
     if args.cmd == "embed":
         embed(args.onnx, args.tokenizer, args.out, args.threads)
+    elif args.cmd == "static":
+        static(args.onnx, args.tokenizer, args.out, args.weight)
     else:
         register(args.vectors)
         sys.argv = [sys.argv[0], *[a for a in args.rest if a != "--"]]

@@ -192,6 +192,15 @@ def interleaved(fit: Fit, split: int, adaptive: bool) -> Scorer:
     return score
 
 
+def two_view_rank_average(fit: Fit, split: int) -> Scorer:
+    """One model on each view (columns ``[:split]`` and ``[split:]``), ranks averaged."""
+    def score(X, lab, yl, pool, rng):
+        A, B = X[:, :split], X[:, split:]
+        return rankdata(fit(A[lab], yl, None)(A)) + rankdata(fit(B[lab], yl, None)(B))
+    return score
+
+
+EMBEDDING_DIMS = 384  # benchmarks/embedding_probe.py's all-MiniLM-L6-v2 vectors
 ASR_SVM = svm(0.11, "squared_hinge", 9.8)
 CANDIDATES: dict[str, tuple[str, Scorer | None]] = {
     "svm": ("ours", plain(ASR_SVM)),  # the registered default (components.py)
@@ -269,8 +278,11 @@ def run(cands: list[str], keywords: list[bool], seeds: list[int], cache: Path,
                         X = X.astype(np.float64)  # liblinear fits in float64 anyway
                     scorer = score
                     if score is None:  # two views side by side: split where ours ends
-                        split = build_features(frame, FeatureConfig()).X.shape[1]
-                        scorer = interleaved(ASR_SVM, split, cand.startswith("thompson"))
+                        split = (X.shape[1] - EMBEDDING_DIMS if feature.endswith("||emb")
+                                 else build_features(frame, FeatureConfig()).X.shape[1])
+                        scorer = (two_view_rank_average(ASR_SVM, split)
+                                  if cand.startswith("rankavg")
+                                  else interleaved(ASR_SVM, split, cand.startswith("thompson")))
                     labels, times = simulate_order(X, y, seed, scorer, until_all)
                     f.write_text(json.dumps({"n": len(y), "labels": labels, "all": until_all,
                                              "update_ms_median": float(np.median(times) * 1e3)}))

@@ -14,6 +14,7 @@ developer's machine the same tests skip and say why.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ENV = "REVIEW_TEST_POSTGRES_URL"
 #: True in continuous integration, where every backend must be there.
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+# Sentence vectors are cached per user (review/screening/embedding.py); the tests keep theirs
+# in a file of their own, so a run neither reads nor fills the user's cache.
+os.environ["REVIEW_EMBEDDING_CACHE"] = str(
+    Path(tempfile.mkdtemp(prefix="review-test-embeddings-")) / "embeddings.sqlite3")
 #: Words in a skip's reason that mean "a backend, the browser or shared data is missing".
 _REQUIRED_IN_CI = ("postgresql", "chromium", "playwright", "shared data", "shared labelled")
 

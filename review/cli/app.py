@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 class ReviewApp(typer.Typer):
@@ -61,8 +62,11 @@ DbOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a user-facing error and return the exit to raise (no traceback for users)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print a user-facing error and return the exit to raise (no traceback for users).
+
+    The message is printed as written: square brackets in it (a file called
+    ``refs[1].ris``, ``pip install 'review[embed]'``) are text, not console markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 

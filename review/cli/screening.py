@@ -33,13 +33,15 @@ def simulate(
     label: Annotated[str, typer.Option(help="Column holding the 0/1 relevance label.")] = "label_included",
 ) -> None:
     """Replay a labelled dataset through the ranker and the stopping rule; print the metrics."""
-    from review.screening.components import MODELS
+    from review.screening.components import MODELS, missing_requirement
     from review.screening.rules import RULES, weak_ranking_note
     from review.screening.simulate import DatasetError, load_dataset, plot_recall
     from review.screening.simulate import simulate as run
 
     if model not in ("default", *MODELS):
         raise fail(f"unknown model {model!r}; choose one of {', '.join(sorted(MODELS))}")
+    if model != "default" and (reason := missing_requirement(model)):
+        raise fail(f"model {model!r}: {reason}")
     if stopping not in ("default", *RULES):
         raise fail(f"unknown stopping rule {stopping!r}; choose one of {', '.join(sorted(RULES))}")
     try:
@@ -53,18 +55,28 @@ def simulate(
     for note in [*notes, *([weak] if weak else [])]:
         console.print(f"[yellow]note:[/] {escape(note)}")
     relevant = int(df[label].sum())
-    with Progress(TextColumn("Simulating"), BarColumn(), TaskProgressColumn(),
-                  TextColumn("{task.fields[screened]:>8,} records screened, "
-                             "{task.completed:,.0f} of {task.total:,.0f} relevant found"),
-                  TimeElapsedColumn(),
+    embeds = model != "default" and MODELS[model].feature_config().embedding_weight > 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                   console=console, transient=True,
-                  disable=len(df) < SIMULATE_PROGRESS_RECORDS) as bar:
+                  disable=len(df) < SIMULATE_PROGRESS_RECORDS and not embeds) as bar:
+        # a model with sentence vectors embeds every record first (once: they are cached)
+        embedding = bar.add_task("Embedding records", total=None, visible=False, detail="")
         # the run ends when every relevant record is found: the bar shows how close that is
-        task = bar.add_task("simulate", total=max(relevant, 1), screened=0)
+        task = bar.add_task("Simulating", total=max(relevant, 1), detail="",
+                            visible=len(df) >= SIMULATE_PROGRESS_RECORDS)
+
+        def embedded(done: int, total: int) -> None:
+            bar.update(embedding, completed=done, total=total, visible=True,
+                       detail=f"{done:,} of {total:,} not yet cached")
+
+        def stepped(screened: int, found: int) -> None:
+            bar.update(task, completed=found,
+                       detail=f"{screened:>8,} records screened, {found:,} of {relevant:,} "
+                              "relevant found")
+
         sim = run(df, seed, prior_included, prior_excluded, label, model=model,
-                  stopping=stopping, target=target_recall,
-                  on_step=lambda screened, found: bar.update(task, completed=found,
-                                                             screened=screened))
+                  stopping=stopping, target=target_recall, on_step=stepped, on_embed=embedded)
     info = sim.summary()
     t = Table(title=f"{dataset.name}, seed {seed}, model {sim.model}, stopping rule {sim.stopping}")
     t.add_column("measure")

@@ -17,6 +17,7 @@ Other classifiers, balancing and query strategies are registered by name in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,12 @@ class Ranker:
 
     @classmethod
     def from_records(cls, df: pd.DataFrame, config: FeatureConfig | None = None,
-                     model: str | None = None) -> Ranker:
-        """Features for ``df`` (record_id, title, abstract, keywords), computed once."""
+                     model: str | None = None,
+                     on_progress: Callable[[int, int], None] | None = None) -> Ranker:
+        """Features for ``df`` (record_id, title, abstract, keywords), computed once;
+        ``on_progress`` follows the sentence encoder where the model uses one."""
         spec = get_model(model)
-        return cls(build_features(df, config or spec.feature_config()), spec.name)
+        return cls(build_features(df, config or spec.feature_config(), on_progress), spec.name)
 
     def _index(self) -> dict:
         if not hasattr(self, "_pos"):

@@ -32,6 +32,11 @@ from review.screening.features import FeatureConfig
 FEATURES: dict[str, FeatureConfig] = {
     "tfidf": FeatureConfig(),
     "tfidf-words": FeatureConfig(char_ngrams=None),
+    # ASReview's word features (title once, word 1-2-grams, words in over 95% of records
+    # dropped) plus the all-MiniLM-L6-v2 sentence vectors at weight 0.35: measured in
+    # benchmarks/embedding_probe.py, chosen leave-one-set-out among weights 0.25-1.0.
+    "words+minilm": FeatureConfig(char_ngrams=None, keyword_weight=0.0, title_repeats=1,
+                                  word_max_df=0.95, embedding_weight=0.35),
 }
 
 #: Classifiers: name → factory of an unfitted scikit-learn estimator.
@@ -119,16 +124,29 @@ MODELS: dict[str, Model] = {m.name: m for m in (
           "complement naive Bayes on TF-IDF words and keywords"),
     Model("svm-explore", "tfidf", "svm", "weighted", "max-random",
           "the default SVM, with one random record in twenty"),
+    Model("svm-minilm", "words+minilm", "svm", "weighted", "max",
+          "linear SVM on TF-IDF words and all-MiniLM-L6-v2 sentence vectors (optional extra "
+          "review[embed]; each record is embedded once, about 15 a second on two cores)"),
 )}
 
 #: The model used when none is named.
 DEFAULT_MODEL = "svm"
 
 
+def missing_requirement(name: str) -> str | None:
+    """Why the registered model ``name`` cannot run on this installation, or None."""
+    if FEATURES[MODELS[name].features].embedding_weight > 0:
+        from review.screening.embedding import missing_reason
+
+        return missing_reason()
+    return None
+
+
 def available_models() -> list[tuple[str, str]]:
-    """(name, description) of every registered model, the default first: for the app's lead."""
+    """(name, description) of every model that can run here, the default first: for the
+    app's lead, who should not be offered a model whose optional extra is not installed."""
     names = [DEFAULT_MODEL, *sorted(n for n in MODELS if n != DEFAULT_MODEL)]
-    return [(n, MODELS[n].description) for n in names]
+    return [(n, MODELS[n].description) for n in names if missing_requirement(n) is None]
 
 
 def get_model(name: str | None) -> Model:

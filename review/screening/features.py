@@ -18,7 +18,7 @@ what lets a review compute it once and retrain on it after every decision.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,8 @@ class FeatureConfig:
     word_ngrams: tuple[int, int] = (1, 2)
     word_min_df: int = 1
     word_weight: float = 1.0
+    #: Words in more than this share of records are dropped (1.0 keeps every word).
+    word_max_df: float = 1.0
     char_ngrams: tuple[int, int] | None = (3, 5)
     char_min_df: int = 2
     char_weight: float = 1.0
@@ -48,6 +50,8 @@ class FeatureConfig:
     char_max_features: int | None = 200_000
     keyword_weight: float = 0.5
     title_repeats: int = 2
+    #: Weight of the all-MiniLM-L6-v2 sentence vectors (0 = none; needs the embed extra).
+    embedding_weight: float = 0.0
 
 
 @dataclass
@@ -111,25 +115,36 @@ def _block(X: sp.spmatrix, weight: float) -> sp.csr_matrix:
     return normalize(sp.csr_matrix(X, dtype=np.float32), norm="l2", copy=False) * np.float32(weight)
 
 
-def build_features(df: pd.DataFrame, config: FeatureConfig | None = None) -> FeatureMatrix:
+def build_features(df: pd.DataFrame, config: FeatureConfig | None = None,
+                   on_progress: Callable[[int, int], None] | None = None) -> FeatureMatrix:
     """TF-IDF features for every record in ``df`` (columns: record_id, title, abstract, keywords).
 
     Empty records (no title, abstract or keywords) get an all-zero row: they
-    score like an unknown record rather than breaking the fit.
+    score like an unknown record rather than breaking the fit. With
+    ``config.embedding_weight`` > 0 the records' sentence vectors are appended
+    (:mod:`review.screening.embedding`); ``on_progress(done, total)`` follows the
+    records the encoder has still to embed.
     """
     config = config or FeatureConfig()
     texts = record_text(df, config.title_repeats)
     blocks: list[sp.csr_matrix] = []
     has_text = any(t.strip(" .") for t in texts)
     if has_text:
-        words = TfidfVectorizer(
-            ngram_range=config.word_ngrams,
-            min_df=config.word_min_df,
-            sublinear_tf=True,
-            strip_accents="unicode",
-            dtype=np.float32,
-        )
-        blocks.append(_block(words.fit_transform(texts), config.word_weight))
+        def words(max_df: float) -> sp.spmatrix:
+            return TfidfVectorizer(
+                ngram_range=config.word_ngrams,
+                min_df=config.word_min_df,
+                max_df=max_df,
+                sublinear_tf=True,
+                strip_accents="unicode",
+                dtype=np.float32,
+            ).fit_transform(texts)
+
+        try:
+            counts = words(config.word_max_df)
+        except ValueError:  # a tiny review whose every word is in almost every record
+            counts = words(1.0)
+        blocks.append(_block(counts, config.word_weight))
         if config.char_ngrams is not None:
             try:
                 chars = TfidfVectorizer(
@@ -153,6 +168,13 @@ def build_features(df: pd.DataFrame, config: FeatureConfig | None = None) -> Fea
             blocks.append(_block(kw.fit_transform(terms), config.keyword_weight))
     if not blocks:
         raise ValueError("no record has a title, abstract or keywords to rank on")
+    if config.embedding_weight > 0:
+        from review.screening.embedding import embed_texts, record_texts
+
+        titles = _clean(df["title"]) if "title" in df else [""] * len(df)
+        abstracts = _clean(df["abstract"]) if "abstract" in df else [""] * len(df)
+        vectors = embed_texts(record_texts(titles, abstracts), on_progress=on_progress)
+        blocks.append(_block(sp.csr_matrix(vectors), config.embedding_weight))
     X = normalize(sp.hstack(blocks, format="csr", dtype=np.float32), norm="l2", copy=False).tocsr()
     X.sum_duplicates()  # canonical once here, so the rows a fit takes need no re-check
     return FeatureMatrix(record_ids=df["record_id"].to_numpy(), X=X, config=config)

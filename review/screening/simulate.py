@@ -189,17 +189,20 @@ def choose_priors(y: np.ndarray, seed: int, n_included: int = 1, n_excluded: int
 def simulate(df: pd.DataFrame, seed: int, prior_included: int = 1, prior_excluded: int = 1,
              label: str = "label_included", model: str | None = None,
              stopping: str | None = None, target: float = DEFAULT_TARGET,
-             on_step: Callable[[int, int], None] | None = None) -> Simulation:
+             on_step: Callable[[int, int], None] | None = None,
+             on_embed: Callable[[int, int], None] | None = None) -> Simulation:
     """Screen ``df`` as the protocol says, with ``stopping`` deciding random draws and the stop.
 
     ``on_step(screened, found)`` is called after every record screened (a progress bar: a
     big review refits thousands of times before its last relevant record is found).
+    ``on_embed(done, total)`` follows the sentence encoder, for a model that uses one.
     """
     y = df[label].to_numpy(dtype=int)
     spec = get_model(model)
     rule = get_rule(stopping, target)
     query = QUERIES[spec.query]
-    ranker = Ranker.from_records(df.assign(record_id=np.arange(len(df))), model=spec.name)
+    ranker = Ranker.from_records(df.assign(record_id=np.arange(len(df))), model=spec.name,
+                                 on_progress=on_embed)
     rng = np.random.default_rng(seed)
     n, total = len(y), int(y.sum())
     order = choose_priors(y, seed, prior_included, prior_excluded)

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from review.screening.active import Ranker, RankingError
-from review.screening.components import get_model
+from review.screening.components import get_model, missing_requirement
 from review.stages import Stage, current_decisions
 from review.store import Store, repo
 from review.store.models import Ranking, RankingRun
@@ -71,6 +71,8 @@ def rank_store(store: Store) -> dict[str, Any]:
     try:
         spec = get_model(settings.get("ranking_model"))
     except KeyError:  # a model this version does not have: rank with the default
+        spec = get_model(None)
+    if missing_requirement(spec.name):  # its optional extra is not installed on this machine
         spec = get_model(None)
     model = spec.description
     sampling_start = settings.get("sampling_start")

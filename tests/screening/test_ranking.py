@@ -107,7 +107,8 @@ def test_simulated_screening_finds_the_relevant_records_first():
     assert len(sim.update_seconds) > 0 and sorted(sim.record_ids) == list(range(1, 31))
 
 
-@pytest.mark.parametrize("model", ["svm", "svm-words", "logistic", "nb", "svm-explore"])
+@pytest.mark.parametrize("model", ["svm", "svm-words", "logistic", "nb", "svm-explore",
+                                   "svm-minilm"])
 def test_every_registered_model_ranks_relevant_records_ahead(model):
     df = _review()
     ranker = Ranker.from_records(df, model=model)
@@ -318,3 +319,11 @@ def test_the_leads_model_choice_is_used_for_the_ranking(sqlite_store):
                           stage="title_abstract", label=label)
     repo.set_setting(sqlite_store, "ranking_model", "nb")
     assert store_rank(sqlite_store)["model"] == MODELS["nb"].description
+
+
+def test_error_messages_print_square_brackets_as_written(tmp_path):
+    """A file called "refs[old].csv" is named as it is, not read as console markup."""
+    path = tmp_path / "refs[old].csv"
+    path.write_text("title,abstract\nA,B\n")
+    result = CliRunner().invoke(app, ["simulate", str(path)])
+    assert result.exit_code != 0 and "refs[old].csv" in result.output

