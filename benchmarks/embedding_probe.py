@@ -46,7 +46,7 @@ from sklearn.preprocessing import normalize
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ranker_candidates as rc  # noqa: E402
 
-MAX_TOKENS = 256
+MAX_TOKENS = int(__import__("os").environ.get("PROBE_MAX_TOKENS", "256"))
 
 
 def texts_of(df: pd.DataFrame) -> list[str]:
@@ -143,6 +143,11 @@ def register(vectors: Path) -> None:
         rc.FEATURES[f"asr+emb{w}"] = plus(lambda df: normalize(rc._asreview_tfidf(df)), w)
         rc.CANDIDATES[f"svm+emb{w}"] = (f"ours+emb{w}", rc.plain(rc.ASR_SVM))
         rc.CANDIDATES[f"asr+emb{w}"] = (f"asr+emb{w}", rc.plain(rc.ASR_SVM))
+    words_kw = rc.FeatureConfig(char_ngrams=None, keyword_weight=0.5, title_repeats=1,
+                                word_max_df=0.95)
+    for w in (0.35,):
+        rc.FEATURES[f"words-kw+emb{w}"] = plus(lambda df: rc.build_features(df, words_kw).X, w)
+        rc.CANDIDATES[f"words-kw+emb{w}"] = (f"words-kw+emb{w}", rc.plain(rc.ASR_SVM))
     rc.FEATURES["emb"] = lambda df: sp.csr_matrix(
         normalize(np.load(vectors / f"{by_size[len(df)]}.npy")))
     rc.CANDIDATES["svm-emb-only"] = ("emb", rc.plain(rc.ASR_SVM))

@@ -16,7 +16,12 @@ Parts (run them side by side in one sitting, then ``--report``):
   A seed picks the same prior records in both tools
   (:func:`review.screening.simulate.choose_priors`), so the per-set
   differences are paired: they compare the models, not the luck of the draw.
-* ``--part latency``: one model update + re-rank on generated reviews.
+* ``--part latency``: one model update + re-rank on generated reviews. For a model
+  with sentence vectors the block is filled with random unit vectors: an update's
+  cost depends on the matrix's shape and density, not on the values, and encoding
+  100,000 generated records would take most of an hour.
+* ``--part embed``: the sentence encoder's throughput on the shared sets' real
+  records, nothing cached (``review.screening.embedding``).
 
 Each part writes a CSV under ``--out``; ``--report`` prints the tables and
 asserts nothing.
@@ -30,12 +35,18 @@ import subprocess
 import tempfile
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 
 from review.screening.active import Ranker
+from review.screening.components import get_model
+from review.screening.embedding import DIMENSIONS
+from review.screening.features import FeatureMatrix, build_features
 from review.screening.metrics import order_metrics, screened_to_reach
 from review.screening.rules import RULES, get_rule, replay_stop, share
 from review.screening.simulate import load_dataset, simulate
@@ -106,7 +117,16 @@ def latency(sizes: list[int], model: str, repeats: int = 3) -> pd.DataFrame:
                            "abstract": [" ".join(vocab[w[12:]]) for w in words],
                            "keywords": ""})
         t = time.perf_counter()
-        ranker = Ranker.from_records(df, model=model)
+        config = get_model(model).feature_config()
+        if config.embedding_weight > 0:
+            words = build_features(df, replace(config, embedding_weight=0.0)).X
+            vectors = normalize(rng.normal(size=(n, DIMENSIONS)).astype(np.float32))
+            X = normalize(sp.hstack([words, sp.csr_matrix(vectors) * config.embedding_weight],
+                                    format="csr", dtype=np.float32))
+            X.sum_duplicates()
+            ranker = Ranker(FeatureMatrix(df["record_id"].to_numpy(), X, config), model)
+        else:
+            ranker = Ranker.from_records(df, model=model)
         build = time.perf_counter() - t
         labels = {int(i): int(i % 20 == 0) for i in rng.choice(n, 500, replace=False)}
         times = []
@@ -118,6 +138,25 @@ def latency(sizes: list[int], model: str, repeats: int = 3) -> pd.DataFrame:
                      "update + re-rank median (s)": round(float(np.median(times)), 3),
                      "max (s)": round(max(times), 3)})
     return pd.DataFrame(rows)
+
+
+def embed_speed() -> pd.DataFrame:
+    """Records per second the sentence encoder embeds, per shared set (nothing cached)."""
+    from review.screening.embedding import MAX_TOKENS, embed_texts, record_texts
+
+    rows = []
+    for path in sorted(DATA.glob("*.csv")):
+        df = pd.read_csv(path, keep_default_na=False)
+        texts = record_texts(df["title"].astype(str), df["abstract"].astype(str))
+        t = time.perf_counter()
+        embed_texts(texts, use_cache=False)
+        dt = time.perf_counter() - t
+        rows.append({"set": path.stem, "records": len(df), "max tokens": MAX_TOKENS,
+                     "seconds": round(dt, 1), "records/s": round(len(df) / dt, 1)})
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    print(f"all: {table['records'].sum() / table['seconds'].sum():.1f} records/s")
+    return table
 
 
 def leave_one_set_out(rank: pd.DataFrame) -> None:
@@ -156,33 +195,38 @@ def report(out: Path) -> None:
                   " (mean of seeds)")
             print(table.to_string())
     leave_one_set_out(rank)
-    print("\n## Stopping rules (default model, keywords used; every run, seeds pooled)")
-    main = ours[(ours["model"] == ours["model"].iloc[0]) & ours["keywords"]]
-    rows = []
-    for (rule, st), part in main.groupby(["rule", "set"]):
-        rows.append({"rule": rule, "set": st, "runs": len(part),
-                     "target reached": (part["recall_at_stop"] >= 0.95 - 1e-12).mean(),
-                     "mean share at stop": part["stop_share"].mean(),
-                     "oracle share": part["oracle_share"].mean(),
-                     "random draws": part["random_draws"].mean()})
-    per_set = pd.DataFrame(rows)
-    print(per_set.round(3).to_string(index=False))
-    overall = per_set.groupby("rule")[["target reached", "mean share at stop", "oracle share"]]
-    print(overall.mean().round(3).to_string())
+    for model, mdf in ours[ours["keywords"]].groupby("model", sort=False):
+        print(f"\n## Stopping rules: model {model}, keywords used (every run, seeds pooled)")
+        rows = []
+        for (rule, st), part in mdf.groupby(["rule", "set"]):
+            rows.append({"rule": rule, "set": st, "runs": len(part),
+                         "target reached": (part["recall_at_stop"] >= 0.95 - 1e-12).mean(),
+                         "mean share at stop": part["stop_share"].mean(),
+                         "oracle share": part["oracle_share"].mean(),
+                         "random draws": part["random_draws"].mean()})
+        per_set = pd.DataFrame(rows)
+        print(per_set.round(3).to_string(index=False))
+        overall = per_set.groupby("rule")[["target reached", "mean share at stop",
+                                           "oracle share"]]
+        print(overall.mean().round(3).to_string())
     if (out / "latency.csv").exists():
         print("\n## Model update + re-rank\n")
         print(pd.read_csv(out / "latency.csv").to_string(index=False))
-    print("\nmedian update (ms) per set:",
-          rank.groupby("set")["update_ms_median"].median().round(1).to_dict())
+    for model, mdf in rank.groupby("model", sort=False):
+        print(f"\nmedian update (ms) per set, {model}:",
+              mdf.groupby("set")["update_ms_median"].median().round(1).to_dict())
+    if (out / "embed.csv").exists():
+        print("\n## Sentence encoder, records per second (nothing cached)\n")
+        print(pd.read_csv(out / "embed.csv").to_string(index=False))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--part", choices=("ours", "asreview", "latency"))
+    ap.add_argument("--part", choices=("ours", "asreview", "latency", "embed"))
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--out", type=Path, default=Path("bench-screening"))
     ap.add_argument("--seeds", default="1,2,3")
-    ap.add_argument("--models", default="svm")
+    ap.add_argument("--models", default="svm-minilm,svm")
     ap.add_argument("--keywords", default="1,0", help="1 = with keywords, 0 = without")
     ap.add_argument("--rules", default=",".join(RULES), help="stopping rules to measure")
     ap.add_argument("--csv", default="ours.csv", help="file name of this part's table")
@@ -212,6 +256,8 @@ def main() -> None:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         frames = [latency(sizes, m) for m in args.models.split(",")]
         pd.concat(frames).to_csv(args.out / "latency.csv", index=False)
+    elif args.part == "embed":
+        embed_speed().to_csv(args.out / "embed.csv", index=False)
     if args.report:
         report(args.out)
 

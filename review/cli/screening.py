@@ -25,7 +25,7 @@ def simulate(
     prior_excluded: Annotated[int, typer.Option(min=1)] = 1,
     output: Annotated[Path | None, typer.Option(help="Write every record in screening order here (CSV; random draws marked).")] = None,
     summary: Annotated[Path | None, typer.Option(help="Write the metrics and the stop (JSON) here.")] = None,
-    model: Annotated[str, typer.Option(help="Registered model (see `review models`).")] = "default",
+    model: Annotated[str, typer.Option(help="Registered model (see `review models`; the default is svm-minilm where the embed extra is installed, svm elsewhere).")] = "default",
     stopping: Annotated[str, typer.Option(help="Stopping rule: counting (default), floor, sample or knee (`review models` says what each does).")] = "default",
     target_recall: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
     keywords: Annotated[bool, typer.Option(help="Use the keywords column (--no-keywords: title and abstract only).")] = True,
@@ -33,7 +33,7 @@ def simulate(
     label: Annotated[str, typer.Option(help="Column holding the 0/1 relevance label.")] = "label_included",
 ) -> None:
     """Replay a labelled dataset through the ranker and the stopping rule; print the metrics."""
-    from review.screening.components import MODELS, missing_requirement
+    from review.screening.components import MODELS, get_model, missing_requirement
     from review.screening.rules import RULES, weak_ranking_note
     from review.screening.simulate import DatasetError, load_dataset, plot_recall
     from review.screening.simulate import simulate as run
@@ -55,7 +55,7 @@ def simulate(
     for note in [*notes, *([weak] if weak else [])]:
         console.print(f"[yellow]note:[/] {escape(note)}")
     relevant = int(df[label].sum())
-    embeds = model != "default" and MODELS[model].feature_config().embedding_weight > 0
+    embeds = get_model(model).feature_config().embedding_weight > 0
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                   console=console, transient=True,
@@ -105,14 +105,17 @@ def simulate(
 @app.command()
 def models() -> None:
     """List the registered ranking models and stopping rules."""
-    from review.screening.components import available_models
+    from review.screening.components import MODELS, available_models, missing_requirement
     from review.screening.rules import DEFAULT_RULE, RULES
 
     t = Table(title="Models (--model)")
     t.add_column("name")
     t.add_column("what it is")
-    for name, description in available_models():
-        t.add_row(name, description)
+    first = available_models()[0][0]
+    for name in [first, *sorted(n for n in MODELS if n != first)]:
+        reason = missing_requirement(name)
+        t.add_row(name + (" (default)" if name == first else ""),
+                  escape(MODELS[name].description + (f" — not here: {reason}" if reason else "")))
     console.print(t)
     r = Table(title="Stopping rules (--stopping)")
     r.add_column("name")

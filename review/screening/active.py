@@ -26,7 +26,7 @@ import pandas as pd
 from review.screening.components import (
     BALANCING,
     CLASSIFIERS,
-    DEFAULT_MODEL,
+    FALLBACK_MODEL,
     get_model,
     scores_of,
 )
@@ -47,7 +47,7 @@ class Ranker:
     """
 
     features: FeatureMatrix
-    model: str = DEFAULT_MODEL
+    model: str = FALLBACK_MODEL
 
     @classmethod
     def from_records(cls, df: pd.DataFrame, config: FeatureConfig | None = None,

