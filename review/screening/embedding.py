@@ -168,6 +168,20 @@ def _encode(texts: list[str]) -> np.ndarray:
     return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
+def uncached(texts: Sequence[str], cache: Path | None = None) -> list[int]:
+    """Positions of the non-empty texts whose vector is not cached yet (each text once)."""
+    keys: dict[str, int] = {}
+    for i, t in enumerate(texts):
+        if str(t).strip():
+            keys.setdefault(_key(str(t)), i)
+    store = _Cache(cache or cache_path())
+    try:
+        cached = store.get(list(keys))
+    finally:
+        store.close()
+    return sorted(i for k, i in keys.items() if k not in cached)
+
+
 def embed_texts(texts: Sequence[str], cache: Path | None = None,
                 on_progress: Progress | None = None, use_cache: bool = True) -> np.ndarray:
     """One unit vector per text (zeros for an empty text), reusing cached vectors.

@@ -107,6 +107,15 @@ def record_text(df: pd.DataFrame, title_repeats: int = 2) -> list[str]:
             for t, a in zip(titles, abstracts, strict=True)]
 
 
+def sentence_texts(df: pd.DataFrame) -> list[str]:
+    """What the sentence encoder reads of each record: "title. abstract"."""
+    from review.screening.embedding import record_texts
+
+    titles = _clean(df["title"]) if "title" in df else [""] * len(df)
+    abstracts = _clean(df["abstract"]) if "abstract" in df else [""] * len(df)
+    return record_texts(titles, abstracts)
+
+
 def _identity(terms: list[str]) -> list[str]:
     return terms
 
@@ -169,11 +178,9 @@ def build_features(df: pd.DataFrame, config: FeatureConfig | None = None,
     if not blocks:
         raise ValueError("no record has a title, abstract or keywords to rank on")
     if config.embedding_weight > 0:
-        from review.screening.embedding import embed_texts, record_texts
+        from review.screening.embedding import embed_texts
 
-        titles = _clean(df["title"]) if "title" in df else [""] * len(df)
-        abstracts = _clean(df["abstract"]) if "abstract" in df else [""] * len(df)
-        vectors = embed_texts(record_texts(titles, abstracts), on_progress=on_progress)
+        vectors = embed_texts(sentence_texts(df), on_progress=on_progress)
         blocks.append(_block(sp.csr_matrix(vectors), config.embedding_weight))
     X = normalize(sp.hstack(blocks, format="csr", dtype=np.float32), norm="l2", copy=False).tocsr()
     X.sum_duplicates()  # canonical once here, so the rows a fit takes need no re-check

@@ -18,7 +18,8 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 
 from review.screening.active import Ranker, RankingError
-from review.screening.components import get_model, missing_requirement
+from review.screening.components import FALLBACK_MODEL, get_model, missing_requirement
+from review.screening.features import sentence_texts
 from review.stages import Stage, current_decisions
 from review.store import Store, repo
 from review.store.models import Ranking, RankingRun
@@ -41,6 +42,24 @@ def _ranker_for(store: Store, records, model: str | None = None) -> Ranker:
     with _lock:
         _cache[store.url] = (key, ranker)
     return ranker
+
+
+#: Records a refit embeds at most (about 50 s on two cores), so that on a big review the
+#: first rankings come at once, on words, and the sentence vectors fill in over a few refits.
+EMBED_PER_REFIT = 2_000
+
+
+def _prepare_vectors(records: pd.DataFrame) -> tuple[int, int]:
+    """Embed up to :data:`EMBED_PER_REFIT` records still without a cached vector; returns
+    (texts still without one, distinct texts)."""
+    from review.screening.embedding import embed_texts, uncached
+
+    texts = sentence_texts(records)
+    todo = uncached(texts)
+    if todo:
+        embed_texts([texts[i] for i in todo[:EMBED_PER_REFIT]])
+    total = len({t for t in texts if t.strip()})  # each text is embedded once
+    return max(0, len(todo) - EMBED_PER_REFIT), total
 
 
 def current_labels(store: Store, canonical: set[int]) -> dict[int, int]:
@@ -75,6 +94,12 @@ def rank_store(store: Store) -> dict[str, Any]:
     if missing_requirement(spec.name):  # its optional extra is not installed on this machine
         spec = get_model(None)
     model = spec.description
+    if spec.feature_config().embedding_weight > 0:
+        left, total = _prepare_vectors(records)
+        if left:  # rank on words until every record has its vector: nobody waits for them
+            spec = get_model(FALLBACK_MODEL)
+            model = (f"{FALLBACK_MODEL}: words only while sentence vectors are prepared "
+                     f"({total - left:,} of {total:,})")
     sampling_start = settings.get("sampling_start")
     if sampling_start is not None:
         # The stopping rule's random-sampling phase: the rest is screened in an order that is

@@ -224,3 +224,28 @@ def test_a_cached_vector_is_only_reused_for_the_same_model_input(tmp_path, monke
         assert encoded == [1]
     finally:
         embedding._encoder.cache_clear()
+
+
+def test_a_big_review_is_ranked_on_words_at_once_while_its_vectors_fill_in(
+        sqlite_store, monkeypatch, tmp_path):
+    """No refit waits for the whole review to be embedded: each embeds a slice, and until
+    every record has its vector the ranking is on words and says so."""
+    from test_record_list import build, ids_of, people
+
+    from review.screening import store_ops
+    from review.store import repo
+
+    monkeypatch.setenv("REVIEW_EMBEDDING_CACHE", str(tmp_path / "fresh.sqlite3"))
+    monkeypatch.setattr(store_ops, "EMBED_PER_REFIT", 5)
+    store = sqlite_store
+    build(store, n=12)
+    ana = people(store)["ana"].reviewer_id
+    for rid, label in zip(ids_of(store)[:2], ["include", "exclude"], strict=True):
+        repo.add_decision(store, record_id=rid, reviewer_id=ana, stage="title_abstract",
+                          label=label)
+    runs = [store_ops.rank_store(store) for _ in range(3)]
+    assert runs[0]["model"].endswith("while sentence vectors are prepared (5 of 12)")
+    assert runs[1]["model"].endswith("(10 of 12)")
+    assert runs[2]["model"] == get_model("svm-minilm").description
+    assert all(r["ranked"] == 10 for r in runs)  # every refit ranks every unscreened record
+    assert all(len(r["model"]) <= 100 for r in runs)
