@@ -115,6 +115,22 @@ class _Cache:
             return {}
         return found
 
+    def has(self, keys: list[str]) -> set[str]:
+        """The keys with a cached vector (keys only: counting needs no vectors read)."""
+        found: set[str] = set()
+        if self.db is None:
+            return found
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(k for (k,) in self.db.execute(
+                    f"SELECT key FROM vector WHERE key IN ({marks}) AND length(v) = ?",
+                    [*chunk, DIMENSIONS * 4]))
+        except sqlite3.Error:
+            return set()
+        return found
+
     def put(self, items: dict[str, np.ndarray]) -> None:
         if self.db is None or not items:
             return
@@ -176,7 +192,7 @@ def uncached(texts: Sequence[str], cache: Path | None = None) -> list[int]:
             keys.setdefault(_key(str(t)), i)
     store = _Cache(cache or cache_path())
     try:
-        cached = store.get(list(keys))
+        cached = store.has(list(keys))
     finally:
         store.close()
     return sorted(i for k, i in keys.items() if k not in cached)

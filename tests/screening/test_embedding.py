@@ -68,8 +68,10 @@ def test_a_damaged_cache_is_ignored_not_fatal(tmp_path):
     assert np.linalg.norm(v[0]) == pytest.approx(1.0, abs=1e-5)
     good = tmp_path / "good.sqlite3"
     embed_texts([LONELY], cache=good)
+    assert embedding.uncached([LONELY, "", MIGRAINE], cache=good) == [2]
     with sqlite3.connect(good) as db:  # a vector of the wrong size is re-encoded
         db.execute("UPDATE vector SET v = ?", (b"\x00" * 12,))
+    assert embedding.uncached([LONELY], cache=good) == [0]  # and counted as still to do
     assert np.abs(embed_texts([LONELY], cache=good)[0] - v[0]).max() < 1e-6
 
 
