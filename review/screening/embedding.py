@@ -98,38 +98,32 @@ class _Cache:
         except (OSError, sqlite3.Error):
             self.db = None
 
-    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
+    def _select(self, what: str, keys: list[str]) -> list[tuple]:
+        """``what`` of the cached rows among ``keys`` whose vector has the right size."""
+        rows: list[tuple] = []
         if self.db is None:
-            return found
+            return rows
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
+            chunk = keys[start:start + 500]
+            rows += self.db.execute(
+                f"SELECT {what} FROM vector WHERE key IN ({','.join('?' * len(chunk))}) "
+                "AND length(v) = ?", [*chunk, DIMENSIONS * 4]).fetchall()
+        return rows
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
         try:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for k, blob in self.db.execute(
-                        f"SELECT key, v FROM vector WHERE key IN ({marks})", chunk):
-                    v = np.frombuffer(blob, dtype=np.float32)
-                    if v.shape == (DIMENSIONS,) and np.isfinite(v).all():
-                        found[k] = v
+            rows = self._select("key, v", keys)
         except sqlite3.Error:
             return {}
-        return found
+        found = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in rows}
+        return {k: v for k, v in found.items() if np.isfinite(v).all()}
 
     def has(self, keys: list[str]) -> set[str]:
         """The keys with a cached vector (keys only: counting needs no vectors read)."""
-        found: set[str] = set()
-        if self.db is None:
-            return found
         try:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(k for (k,) in self.db.execute(
-                    f"SELECT key FROM vector WHERE key IN ({marks}) AND length(v) = ?",
-                    [*chunk, DIMENSIONS * 4]))
+            return {k for (k,) in self._select("key", keys)}
         except sqlite3.Error:
             return set()
-        return found
 
     def put(self, items: dict[str, np.ndarray]) -> None:
         if self.db is None or not items:
