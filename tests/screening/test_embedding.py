@@ -251,3 +251,25 @@ def test_a_big_review_is_ranked_on_words_at_once_while_its_vectors_fill_in(
     assert runs[2]["model"] == get_model("svm-minilm").description
     assert all(r["ranked"] == 10 for r in runs)  # every refit ranks every unscreened record
     assert all(len(r["model"]) <= 100 for r in runs)
+
+
+def test_a_cached_vector_that_is_not_a_number_is_encoded_again(tmp_path):
+    cache = tmp_path / "emb.sqlite3"
+    good = embed_texts([LONELY], cache=cache)[0]
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE vector SET v = ?", (np.full(DIMENSIONS, np.nan, np.float32).tobytes(),))
+    assert np.abs(embed_texts([LONELY], cache=cache)[0] - good).max() < 1e-6
+
+
+def test_the_cache_serves_a_review_bigger_than_one_query(tmp_path, monkeypatch):
+    """Lookups go 500 keys at a time (SQLite's parameter limit): all of them are found."""
+    cache = tmp_path / "emb.sqlite3"
+    texts = [f"record {i} on peer support" for i in range(1_100)]
+    first = embed_texts(texts, cache=cache)
+    assert embedding.uncached(texts, cache=cache) == []
+
+    def refuse(batch):
+        raise AssertionError("the encoder ran although every vector was cached")
+
+    monkeypatch.setattr(embedding, "_encode", refuse)
+    assert np.array_equal(embed_texts(texts, cache=cache), first)
