@@ -97,6 +97,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review.cli.screening",
         "Fit on the title/abstract decisions so far and store a ranking for the app's queue.",
     ),
+    "embed": (
+        "review.cli.screening",
+        "Embed every record to screen now (sentence vectors for the default ranking model).",
+    ),
 }
 
 #: Every stage module with commands, in the order ``review --help`` lists them.

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from review.cli.app import DbOption, app, console, fail
@@ -134,3 +141,23 @@ def rank(db: DbOption = None) -> None:
     console.print(f"Ranked {summary['ranked']} unscreened records "
                   f"({summary.get('labelled', 0)} labelled, {summary.get('relevant', 0)} relevant; "
                   f"{summary['model']}).")
+
+
+@app.command()
+def embed(db: DbOption = None) -> None:
+    """Embed every record to screen now (the default model's sentence vectors), with a
+    progress bar, instead of 2,000 per refit while reviewers screen."""
+    from review.screening.components import DEFAULT_MODEL, missing_requirement
+    from review.screening.store_ops import embed_review
+
+    reason = missing_requirement(DEFAULT_MODEL)
+    if reason:
+        raise fail(reason)
+    store = open_review(db)
+    with Progress(TextColumn("Embedding records"), BarColumn(), TaskProgressColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("embed", total=None)
+        done, total = embed_review(
+            store, on_progress=lambda n, of: bar.update(task, completed=n, total=of))
+    console.print(f"{total:,} records have their sentence vectors ({done:,} embedded now, "
+                  "the rest were cached).")

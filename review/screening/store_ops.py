@@ -11,6 +11,7 @@ nothing yet.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,17 +50,35 @@ def _ranker_for(store: Store, records, model: str | None = None) -> Ranker:
 EMBED_PER_REFIT = 2_000
 
 
-def _prepare_vectors(records: pd.DataFrame) -> tuple[int, int]:
-    """Embed up to :data:`EMBED_PER_REFIT` records still without a cached vector; returns
+def _prepare_vectors(records: pd.DataFrame, limit: int | None,
+                     on_progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Embed up to ``limit`` records (None: all) still without a cached vector; returns
     (texts still without one, distinct texts)."""
     from review.screening.embedding import embed_texts, uncached
 
     texts = sentence_texts(records)
     todo = uncached(texts)
+    if limit is None:
+        limit = len(todo)
     if todo:
-        embed_texts([texts[i] for i in todo[:EMBED_PER_REFIT]])
+        embed_texts([texts[i] for i in todo[:limit]], on_progress=on_progress)
     total = len({t for t in texts if t.strip()})  # each text is embedded once
-    return max(0, len(todo) - EMBED_PER_REFIT), total
+    return max(0, len(todo) - limit), total
+
+
+def embed_review(store: Store, on_progress: Callable[[int, int], None] | None = None
+                 ) -> tuple[int, int]:
+    """Give every record to screen its sentence vector now (``review embed``), rather than
+    2,000 per refit: for a big review, run once before screening starts. Returns (records
+    embedded now, distinct texts)."""
+    records = repo.records_frame(store, canonical_only=True, columns=["title", "abstract"])
+    if records.empty:
+        return 0, 0
+    from review.screening.embedding import uncached
+
+    before = len(uncached(sentence_texts(records)))
+    _, total = _prepare_vectors(records, None, on_progress)
+    return before, total
 
 
 def current_labels(store: Store, canonical: set[int]) -> dict[int, int]:
@@ -95,7 +114,7 @@ def rank_store(store: Store) -> dict[str, Any]:
         spec = get_model(None)
     model = spec.description
     if spec.feature_config().embedding_weight > 0:
-        left, total = _prepare_vectors(records)
+        left, total = _prepare_vectors(records, EMBED_PER_REFIT)
         if left:  # rank on words until every record has its vector: nobody waits for them
             spec = get_model(FALLBACK_MODEL)
             model = (f"{FALLBACK_MODEL}: words only while sentence vectors are prepared "

@@ -273,3 +273,44 @@ def test_the_cache_serves_a_review_bigger_than_one_query(tmp_path, monkeypatch):
 
     monkeypatch.setattr(embedding, "_encode", refuse)
     assert np.array_equal(embed_texts(texts, cache=cache), first)
+
+
+def test_review_embed_prepares_every_record_at_once_so_the_first_ranking_uses_them(
+        tmp_path, monkeypatch):
+    from test_record_list import build, ids_of, people
+
+    from review.screening import store_ops
+    from review.store import open_store, repo
+
+    monkeypatch.setenv("REVIEW_EMBEDDING_CACHE", str(tmp_path / "fresh.sqlite3"))
+    monkeypatch.setattr(store_ops, "EMBED_PER_REFIT", 5)
+    db = str(tmp_path / "review.db")
+    store = open_store(db)
+    try:
+        build(store, n=12)
+        ana = people(store)["ana"].reviewer_id
+        for rid, label in zip(ids_of(store)[:2], ["include", "exclude"], strict=True):
+            repo.add_decision(store, record_id=rid, reviewer_id=ana, stage="title_abstract",
+                              label=label)
+        first = CliRunner().invoke(app, ["embed", "--db", db])
+        assert first.exit_code == 0, first.output
+        assert "12 records have their sentence vectors (12 embedded now" in first.output
+        again = CliRunner().invoke(app, ["embed", "--db", db])
+        assert "(0 embedded now" in again.output
+        # no words-only refits: every vector is there before the first ranking
+        assert store_ops.rank_store(store)["model"] == get_model("svm-minilm").description
+    finally:
+        store.close()
+
+
+def test_review_embed_without_the_extra_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    embedding._encoder.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["embed", "--db", str(tmp_path / "review.db")])
+        assert result.exit_code != 0 and "review[embed]" in result.output
+        assert not (tmp_path / "review.db").exists()  # nothing created for nothing
+    finally:
+        embedding._encoder.cache_clear()
