@@ -145,8 +145,9 @@ def rank(db: DbOption = None) -> None:
 
 @app.command()
 def embed(db: DbOption = None) -> None:
-    """Embed every record to screen now (the default model's sentence vectors), with a
-    progress bar, instead of 2,000 per refit while reviewers screen."""
+    """Embed every record to screen now (sentence vectors for the default ranking model).
+
+    With a progress bar, on every core, instead of 2,000 per refit while reviewers screen."""
     from review.screening.components import DEFAULT_MODEL, missing_requirement
     from review.screening.store_ops import embed_review
 

@@ -141,9 +141,10 @@ class _Cache:
             self.db.close()
 
 
-@lru_cache(maxsize=1)
-def _encoder():
-    """(onnx session, tokenizer, input names), loaded once per process."""
+@lru_cache(maxsize=2)
+def _encoder(threads: int = 0):
+    """(onnx session, tokenizer, input names), loaded once per process and thread count
+    (0: onnxruntime's default, every core)."""
     reason = missing_reason()
     if reason:
         raise EmbeddingUnavailable(reason)
@@ -162,13 +163,14 @@ def _encoder():
     tok.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in each batch
     options = ort.SessionOptions()
     options.inter_op_num_threads = 1
+    options.intra_op_num_threads = threads
     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     return session, tok, {i.name for i in session.get_inputs()}
 
 
-def _encode(texts: list[str]) -> np.ndarray:
+def _encode(texts: list[str], threads: int = 0) -> np.ndarray:
     """Mean of the last layer over each text's real tokens (padding masked out), L2-normalised."""
-    session, tok, names = _encoder()
+    session, tok, names = _encoder(threads)
     enc = tok.encode_batch(texts)
     ids = np.array([e.ids for e in enc], dtype=np.int64)
     mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
@@ -194,11 +196,13 @@ def uncached(texts: Sequence[str], cache: Path | None = None) -> list[int]:
 
 
 def embed_texts(texts: Sequence[str], cache: Path | None = None,
-                on_progress: Progress | None = None, use_cache: bool = True) -> np.ndarray:
+                on_progress: Progress | None = None, use_cache: bool = True,
+                threads: int = 0) -> np.ndarray:
     """One unit vector per text (zeros for an empty text), reusing cached vectors.
 
     ``on_progress(done, total)`` is called after each batch the encoder runs, counting
     only the texts not found in the cache, so a progress bar shows the real wait.
+    ``threads`` caps the cores the encoder uses (0: all of them).
     """
     texts = [str(t) for t in texts]
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
@@ -214,7 +218,7 @@ def embed_texts(texts: Sequence[str], cache: Path | None = None,
             if keys[i] in cached:
                 out[i] = cached[keys[i]]
         if missing:
-            _encoder()  # fail before any work if the extra is missing
+            _encoder(threads)  # fail before any work if the extra is missing
         # similar lengths together, so a batch pads little; each text once
         unique: dict[str, int] = {}
         for i in sorted(missing, key=lambda j: len(texts[j])):
@@ -223,7 +227,7 @@ def embed_texts(texts: Sequence[str], cache: Path | None = None,
         done = 0
         for start in range(0, len(firsts), BATCH):
             rows = firsts[start:start + BATCH]
-            vecs = _encode([texts[i] for i in rows])
+            vecs = _encode([texts[i] for i in rows], threads)
             store.put({keys[i]: v for i, v in zip(rows, vecs, strict=True)})
             for i, v in zip(rows, vecs, strict=True):
                 out[i] = v

@@ -51,9 +51,10 @@ EMBED_PER_REFIT = 2_000
 
 
 def _prepare_vectors(records: pd.DataFrame, limit: int | None,
-                     on_progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-    """Embed up to ``limit`` records (None: all) still without a cached vector; returns
-    (texts still without one, distinct texts)."""
+                     on_progress: Callable[[int, int], None] | None = None,
+                     threads: int = 0) -> tuple[int, int]:
+    """Embed up to ``limit`` records (None: all) still without a cached vector, on at most
+    ``threads`` cores (0: all); returns (texts still without one, distinct texts)."""
     from review.screening.embedding import embed_texts, uncached
 
     texts = sentence_texts(records)
@@ -61,7 +62,8 @@ def _prepare_vectors(records: pd.DataFrame, limit: int | None,
     if limit is None:
         limit = len(todo)
     if todo:
-        embed_texts([texts[i] for i in todo[:limit]], on_progress=on_progress)
+        embed_texts([texts[i] for i in todo[:limit]], on_progress=on_progress,
+                    threads=threads)
     total = len({t for t in texts if t.strip()})  # each text is embedded once
     return max(0, len(todo) - limit), total
 
@@ -114,7 +116,8 @@ def rank_store(store: Store) -> dict[str, Any]:
         spec = get_model(None)
     model = spec.description
     if spec.feature_config().embedding_weight > 0:
-        left, total = _prepare_vectors(records, EMBED_PER_REFIT)
+        # one core: the refit runs beside the app, and reviewers' clicks come first
+        left, total = _prepare_vectors(records, EMBED_PER_REFIT, threads=1)
         if left:  # rank on words until every record has its vector: nobody waits for them
             spec = get_model(FALLBACK_MODEL)
             model = (f"{FALLBACK_MODEL}: words only while sentence vectors are prepared "
