@@ -32,13 +32,23 @@ _cache: dict[str, tuple[tuple, Ranker]] = {}
 _lock = threading.Lock()
 
 
-def _ranker_for(store: Store, records, model: str | None = None) -> Ranker:
-    key = (len(records), int(records["record_id"].max()), int(records["record_id"].sum()),
-           model)
+def _ranker_key(records: pd.DataFrame, model: str | None) -> tuple:
+    return (len(records), int(records["record_id"].max()), int(records["record_id"].sum()),
+            model)
+
+
+def _cached_ranker(store: Store, records: pd.DataFrame, model: str | None) -> Ranker | None:
+    """The ranker this process already built for these records and model, if any."""
     with _lock:
         hit = _cache.get(store.url)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+    return hit[1] if hit is not None and hit[0] == _ranker_key(records, model) else None
+
+
+def _ranker_for(store: Store, records, model: str | None = None) -> Ranker:
+    ranker = _cached_ranker(store, records, model)
+    if ranker is not None:
+        return ranker
+    key = _ranker_key(records, model)
     ranker = Ranker.from_records(records, model=model)
     with _lock:
         _cache[store.url] = (key, ranker)
@@ -52,20 +62,19 @@ EMBED_PER_REFIT = 2_000
 
 def _prepare_vectors(records: pd.DataFrame, limit: int | None,
                      on_progress: Callable[[int, int], None] | None = None,
-                     threads: int = 0) -> tuple[int, int]:
+                     threads: int = 0) -> tuple[int, int, int]:
     """Embed up to ``limit`` records (None: all) still without a cached vector, on at most
-    ``threads`` cores (0: all); returns (texts still without one, distinct texts)."""
+    ``threads`` cores (0: all); returns (texts embedded now, texts still without a vector,
+    distinct texts)."""
     from review.screening.embedding import embed_texts, uncached
 
     texts = sentence_texts(records)
     todo = uncached(texts)
-    if limit is None:
-        limit = len(todo)
-    if todo:
-        embed_texts([texts[i] for i in todo[:limit]], on_progress=on_progress,
-                    threads=threads)
+    now = todo if limit is None else todo[:limit]
+    if now:
+        embed_texts([texts[i] for i in now], on_progress=on_progress, threads=threads)
     total = len({t for t in texts if t.strip()})  # each text is embedded once
-    return max(0, len(todo) - limit), total
+    return len(now), len(todo) - len(now), total
 
 
 def embed_review(store: Store, on_progress: Callable[[int, int], None] | None = None
@@ -76,11 +85,8 @@ def embed_review(store: Store, on_progress: Callable[[int, int], None] | None = 
     records = repo.records_frame(store, canonical_only=True, columns=["title", "abstract"])
     if records.empty:
         return 0, 0
-    from review.screening.embedding import uncached
-
-    before = len(uncached(sentence_texts(records)))
-    _, total = _prepare_vectors(records, None, on_progress)
-    return before, total
+    now, _, total = _prepare_vectors(records, None, on_progress)
+    return now, total
 
 
 def current_labels(store: Store, canonical: set[int]) -> dict[int, int]:
@@ -115,9 +121,13 @@ def rank_store(store: Store) -> dict[str, Any]:
     if missing_requirement(spec.name):  # its optional extra is not installed on this machine
         spec = get_model(None)
     model = spec.description
-    if spec.feature_config().embedding_weight > 0:
+    # A ranker with sentence vectors is only ever built once every record has its vector, so
+    # while this process holds one for these records, looking the vectors up again (hashing
+    # every text: as costly as the refit itself on 100,000 records) can be skipped.
+    if (spec.feature_config().embedding_weight > 0
+            and _cached_ranker(store, records, spec.name) is None):
         # one core: the refit runs beside the app, and reviewers' clicks come first
-        left, total = _prepare_vectors(records, EMBED_PER_REFIT, threads=1)
+        _, left, total = _prepare_vectors(records, EMBED_PER_REFIT, threads=1)
         if left:  # rank on words until every record has its vector: nobody waits for them
             spec = get_model(FALLBACK_MODEL)
             model = (f"{FALLBACK_MODEL}: words only while sentence vectors are prepared "

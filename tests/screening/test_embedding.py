@@ -314,3 +314,44 @@ def test_review_embed_without_the_extra_says_what_to_install(tmp_path, monkeypat
         assert not (tmp_path / "review.db").exists()  # nothing created for nothing
     finally:
         embedding._encoder.cache_clear()
+
+
+def test_a_refit_looks_the_vectors_up_again_only_when_the_records_change(
+        sqlite_store, monkeypatch, tmp_path):
+    """Hashing and looking up every record's text costs as much as the refit on a big review:
+    once the process holds a ranker with vectors for these records it is skipped, and a new
+    record (new text, maybe without a vector) brings the lookup back."""
+    from test_record_list import build, ids_of, people
+
+    from review.screening import store_ops
+    from review.store import repo
+
+    monkeypatch.setenv("REVIEW_EMBEDDING_CACHE", str(tmp_path / "fresh.sqlite3"))
+    store = sqlite_store
+    build(store, n=12)
+    ana = people(store)["ana"].reviewer_id
+    ids = ids_of(store)
+    for rid, label in zip(ids[:2], ["include", "exclude"], strict=True):
+        repo.add_decision(store, record_id=rid, reviewer_id=ana, stage="title_abstract",
+                          label=label)
+    assert store_ops.rank_store(store)["model"] == get_model("svm-minilm").description
+    lookups: list[int] = []
+    real_uncached = embedding.uncached
+
+    def counted(texts, cache=None):
+        lookups.append(len(texts))
+        return real_uncached(texts, cache)
+
+    monkeypatch.setattr(embedding, "uncached", counted)
+    repo.add_decision(store, record_id=ids[2], reviewer_id=ana, stage="title_abstract",
+                      label="exclude")
+    again = store_ops.rank_store(store)
+    assert again["model"] == get_model("svm-minilm").description and again["ranked"] == 9
+    assert lookups == []
+    new = {"title": "Peer mentoring and belonging at school",
+           "abstract": "A new trial of peer mentoring."}
+    repo.add_source(store, name="Scopus", kind="database", file_name="c.ris", file_format="ris",
+                    sha256="new-export", records=[new])
+    grown = store_ops.rank_store(store)
+    assert lookups == [13] and grown["ranked"] == 10
+    assert grown["model"] == get_model("svm-minilm").description  # the new text was embedded
