@@ -22,6 +22,12 @@ Parts (run them side by side in one sitting, then ``--report``):
   100,000 generated records would take most of an hour.
 * ``--part embed``: the sentence encoder's throughput on the shared sets' real
   records, nothing cached (``review.screening.embedding``).
+* ``--part refit``: the app's background refit (``review.screening.store_ops.rank_store``)
+  on a generated review in a SQLite file, with the default model: the first refit of a
+  process (features built, every record's vector looked up in the cache) and the later
+  ones (one more decision each; the ranking written back). The vector cache is filled
+  with random unit vectors beforehand, as for ``latency``. Also timed alone: looking
+  every record's vector up, which a later refit skips.
 
 Each part writes a CSV under ``--out``; ``--report`` prints the tables and
 asserts nothing.
@@ -140,6 +146,63 @@ def latency(sizes: list[int], model: str, repeats: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def refit(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
+    """The app's refit on generated reviews (see the module docstring)."""
+    import os
+
+    from review.screening import embedding, store_ops
+    from review.screening.features import sentence_texts
+    from review.store import open_store, repo
+
+    rng = np.random.default_rng(0)
+    vocab = np.array([f"w{i}" for i in range(20_000)])
+    rows = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["REVIEW_EMBEDDING_CACHE"] = str(Path(tmp) / "vectors.sqlite3")
+            words = rng.zipf(1.3, size=(n, 120)) % len(vocab)
+            store = open_store(str(Path(tmp) / "review.db"))
+            repo.add_source(store, name="generated", kind="database", file_name="gen.ris",
+                            file_format="ris", sha256=f"gen{n}",
+                            records=[{"title": " ".join(vocab[w[:12]]),
+                                      "abstract": " ".join(vocab[w[12:]])} for w in words])
+            records = repo.records_frame(store, canonical_only=True,
+                                         columns=["title", "abstract"])
+            texts = sentence_texts(records)
+            cache = embedding._Cache(embedding.cache_path())
+            vectors = normalize(rng.normal(size=(n, DIMENSIONS)).astype(np.float32))
+            cache.put({embedding._key(t): v for t, v in zip(texts, vectors, strict=True)})
+            cache.close()
+            t = time.perf_counter()
+            left = len(embedding.uncached(texts))
+            lookup = time.perf_counter() - t
+            lead = repo.add_reviewer(store, "lead", "Lead", role="lead")
+            ids = records["record_id"].astype(int).to_numpy()
+            for i, rid in enumerate(rng.choice(ids, 50 + repeats, replace=False)):
+                repo.add_decision(store, record_id=int(rid), reviewer_id=lead,
+                                  stage="title_abstract",
+                                  label="include" if i % 10 == 0 else "exclude")
+                if i == 49:
+                    t = time.perf_counter()
+                    first = store_ops.rank_store(store)
+                    first_s = time.perf_counter() - t
+                    later: list[float] = []
+                elif i > 49:
+                    t = time.perf_counter()
+                    run = store_ops.rank_store(store)
+                    later.append(time.perf_counter() - t)
+            store.close()
+            store_ops._cache.clear()
+            rows.append({"records": n, "model": run["model"].split(" (")[0],
+                         "first refit (s)": round(first_s, 2),
+                         "later refit median (s)": round(float(np.median(later)), 2),
+                         "max (s)": round(max(later), 2),
+                         "vector lookup alone (s)": round(lookup, 2),
+                         "vectors missing": left, "first model": first["model"][:40]})
+            print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
 def embed_speed() -> pd.DataFrame:
     """Records per second the sentence encoder embeds, per shared set (nothing cached)."""
     from review.screening.embedding import MAX_TOKENS, embed_texts, record_texts
@@ -215,6 +278,9 @@ def report(out: Path) -> None:
     for model, mdf in rank.groupby("model", sort=False):
         print(f"\nmedian update (ms) per set, {model}:",
               mdf.groupby("set")["update_ms_median"].median().round(1).to_dict())
+    if (out / "refit.csv").exists():
+        print("\n## The app's refit (rank_store), default model, generated review\n")
+        print(pd.read_csv(out / "refit.csv").to_string(index=False))
     if (out / "embed.csv").exists():
         print("\n## Sentence encoder, records per second (nothing cached)\n")
         print(pd.read_csv(out / "embed.csv").to_string(index=False))
@@ -222,7 +288,7 @@ def report(out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--part", choices=("ours", "asreview", "latency", "embed"))
+    ap.add_argument("--part", choices=("ours", "asreview", "latency", "embed", "refit"))
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--out", type=Path, default=Path("bench-screening"))
     ap.add_argument("--seeds", default="1,2,3")
@@ -258,6 +324,9 @@ def main() -> None:
         pd.concat(frames).to_csv(args.out / "latency.csv", index=False)
     elif args.part == "embed":
         embed_speed().to_csv(args.out / "embed.csv", index=False)
+    elif args.part == "refit":
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        refit(sizes).to_csv(args.out / "refit.csv", index=False)
     if args.report:
         report(args.out)
 
