@@ -105,13 +105,6 @@ def current_labels(store: Store, canonical: set[int]) -> dict[int, int]:
 
 def rank_store(store: Store) -> dict[str, Any]:
     """Fit on the decisions so far and store a new ranking run; returns its summary."""
-    records = repo.records_frame(store, canonical_only=True,
-                                 columns=["title", "abstract", "keywords"])
-    if records.empty:
-        return {"run_id": None, "ranked": 0, "model": "none", "reason": "no records"}
-    canonical = set(records["record_id"].astype(int))
-    labels = current_labels(store, canonical)
-    n_rel = sum(labels.values())
     settings = repo.get_settings(store)
     # the lead's choice among review.screening.components.available_models()
     try:
@@ -121,6 +114,17 @@ def rank_store(store: Store) -> dict[str, Any]:
     if missing_requirement(spec.name):  # its optional extra is not installed on this machine
         spec = get_model(None)
     model = spec.description
+    # The ids say whether this process's ranker still fits the records; only a new ranker
+    # needs their text (reading it is half of a later refit's time on 100,000 records).
+    records = repo.records_frame(store, canonical_only=True, columns=())
+    if not records.empty and _cached_ranker(store, records, spec.name) is None:
+        records = repo.records_frame(store, canonical_only=True,
+                                     columns=["title", "abstract", "keywords"])
+    if records.empty:
+        return {"run_id": None, "ranked": 0, "model": "none", "reason": "no records"}
+    canonical = set(records["record_id"].astype(int))
+    labels = current_labels(store, canonical)
+    n_rel = sum(labels.values())
     # A ranker with sentence vectors is only ever built once every record has its vector, so
     # while this process holds one for these records, looking the vectors up again (hashing
     # every text: as costly as the refit itself on 100,000 records) can be skipped.
@@ -163,7 +167,7 @@ def rank_store(store: Store) -> dict[str, Any]:
                 for r, sc, k in zip(ranking["record_id"], ranking["score"], ranking["rank"],
                                     strict=True)]
         for start in range(0, len(rows), 10_000):
-            s.execute(insert(Ranking), rows[start:start + 10_000])
+            s.execute(insert(Ranking.__table__), rows[start:start + 10_000])  # Core: no ORM cost
         run_id = run.id
         # Rankings are derived data: keep the rows of the latest few runs only, or a busy
         # review would store every record again after every refresh.
