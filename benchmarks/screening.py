@@ -198,7 +198,8 @@ def refit(sizes: list[int], repeats: int = 5) -> pd.DataFrame:
                          "later refit median (s)": round(float(np.median(later)), 2),
                          "max (s)": round(max(later), 2),
                          "vector lookup alone (s)": round(lookup, 2),
-                         "vectors missing": left, "first model": first["model"][:40]})
+                         "vectors missing": left,
+                         "first refit had the vectors": first["model"] == run["model"]})
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
