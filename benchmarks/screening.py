@@ -242,8 +242,7 @@ def leave_one_set_out(rank: pd.DataFrame) -> None:
         print("held-out mean:", table[["wss95", "recall10", "atd"]].mean().round(3).to_dict())
 
 
-def report(out: Path) -> None:
-    ours = pd.concat([pd.read_csv(f) for f in sorted(out.glob("ours*.csv"))])
+def _report_ours(out: Path, ours: pd.DataFrame) -> None:
     peer = pd.read_csv(out / "asreview.csv") if (out / "asreview.csv").exists() else None
     rank = ours[ours["rule"] == "counting"]
     for model, mdf in rank.groupby("model"):
@@ -273,12 +272,18 @@ def report(out: Path) -> None:
         overall = per_set.groupby("rule")[["target reached", "mean share at stop",
                                            "oracle share"]]
         print(overall.mean().round(3).to_string())
-    if (out / "latency.csv").exists():
-        print("\n## Model update + re-rank\n")
-        print(pd.read_csv(out / "latency.csv").to_string(index=False))
     for model, mdf in rank.groupby("model", sort=False):
         print(f"\nmedian update (ms) per set, {model}:",
               mdf.groupby("set")["update_ms_median"].median().round(1).to_dict())
+
+
+def report(out: Path) -> None:
+    files = sorted(out.glob("ours*.csv"))
+    if files:  # the ranking and stopping tables need the ``ours`` part
+        _report_ours(out, pd.concat([pd.read_csv(f) for f in files]))
+    if (out / "latency.csv").exists():
+        print("\n## Model update + re-rank\n")
+        print(pd.read_csv(out / "latency.csv").to_string(index=False))
     if (out / "refit.csv").exists():
         print("\n## The app's refit (rank_store), default model, generated review\n")
         print(pd.read_csv(out / "refit.csv").to_string(index=False))
