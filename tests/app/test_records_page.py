@@ -117,6 +117,30 @@ def test_lead_bulk_excludes_with_preview_confirmation_and_one_undo(review, monke
     assert final.empty or set(final["label"].dropna()) == set()
 
 
+def test_an_undo_already_made_in_another_tab_is_refused_with_a_message(review, monkeypatch
+                                                                      ) -> None:
+    from review.screening import bulk
+
+    at = open_records(review, monkeypatch, "lead")
+    at.text_input(key="rec_text").input("mentoring").run()
+    at.radio(key="rec_bulk_kind").set_value("Exclude").run()
+    at.selectbox(key="rec_bulk_reason").set_value("Wrong study design").run()
+    button(at, "Preview").click().run()
+    button(at, "Confirm: exclude 2 records (Wrong study design)").click().run()
+    assert any("Done: 2 records changed" in unescape_markdown(m.value) for m in at.success)
+    undo = next(b for b in at.button if b.label.startswith("Undo bulk action"))
+    action_id = int(undo.label.split("#")[1].split(":")[0])
+    from types import SimpleNamespace
+
+    other_tab = SimpleNamespace(reviewer_id=review.ids["lead"], role="lead", username="lead")
+    assert bulk.undo(review.store, other_tab, action_id) == 2
+    undo.click().run()
+    assert not at.exception, at.exception
+    assert any("already undone" in unescape_markdown(e.value) for e in at.error)
+    with review.store.session() as s:
+        assert len(s.scalars(select(Decision.id).where(Decision.label == "retracted")).all()) == 2
+
+
 def test_reviewer_cannot_open_lead_tools_and_lead_sees_progress(review, monkeypatch) -> None:
     at = sign_in(app_for(review, monkeypatch), "ana")
     at.session_state["goto"] = "lead"
