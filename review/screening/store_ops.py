@@ -117,7 +117,8 @@ def rank_store(store: Store) -> dict[str, Any]:
     # The ids say whether this process's ranker still fits the records; only a new ranker
     # needs their text (reading it is half of a later refit's time on 100,000 records).
     records = repo.records_frame(store, canonical_only=True, columns=())
-    if not records.empty and _cached_ranker(store, records, spec.name) is None:
+    cached = not records.empty and _cached_ranker(store, records, spec.name) is not None
+    if not cached:
         records = repo.records_frame(store, canonical_only=True,
                                      columns=["title", "abstract", "keywords"])
     if records.empty:
@@ -128,8 +129,7 @@ def rank_store(store: Store) -> dict[str, Any]:
     # A ranker with sentence vectors is only ever built once every record has its vector, so
     # while this process holds one for these records, looking the vectors up again (hashing
     # every text: as costly as the refit itself on 100,000 records) can be skipped.
-    if (spec.feature_config().embedding_weight > 0
-            and _cached_ranker(store, records, spec.name) is None):
+    if spec.feature_config().embedding_weight > 0 and not cached:
         # one core: the refit runs beside the app, and reviewers' clicks come first
         _, left, total = _prepare_vectors(records, EMBED_PER_REFIT, threads=1)
         if left:  # rank on words until every record has its vector: nobody waits for them

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from app_helpers import HOSTILE_TITLE, app_for, sign_in
 from sqlalchemy import select
 
 from review.app.highlight import find_marks, highlight_html
 from review.app.widgets import unescape_markdown
-from review.screening import tags
+from review.screening import bulk, tags
 from review.store import repo
 from review.store.models import Decision
 
@@ -97,13 +98,18 @@ def test_tags_from_the_lead_applied_by_a_reviewer_and_exported(review, monkeypat
     assert "final" not in csv.splitlines()[0]  # blind: no final decision in her export
 
 
-def test_lead_bulk_excludes_with_preview_confirmation_and_one_undo(review, monkeypatch
-                                                                   ) -> None:
+def bulk_exclude_preview(review, monkeypatch):
+    """The lead's Records page with a bulk exclusion of the two "mentoring" records previewed."""
     at = open_records(review, monkeypatch, "lead")
     at.text_input(key="rec_text").input("mentoring").run()
     at.radio(key="rec_bulk_kind").set_value("Exclude").run()
     at.selectbox(key="rec_bulk_reason").set_value("Wrong study design").run()
-    button(at, "Preview").click().run()
+    return button(at, "Preview").click().run()
+
+
+def test_lead_bulk_excludes_with_preview_confirmation_and_one_undo(review, monkeypatch
+                                                                   ) -> None:
+    at = bulk_exclude_preview(review, monkeypatch)
     assert any("The filter matches 2 records" in unescape_markdown(w.value) for w in at.warning)
     button(at, "Confirm: exclude 2 records (Wrong study design)").click().run()
     assert not at.exception, at.exception
@@ -119,19 +125,11 @@ def test_lead_bulk_excludes_with_preview_confirmation_and_one_undo(review, monke
 
 def test_an_undo_already_made_in_another_tab_is_refused_with_a_message(review, monkeypatch
                                                                       ) -> None:
-    from review.screening import bulk
-
-    at = open_records(review, monkeypatch, "lead")
-    at.text_input(key="rec_text").input("mentoring").run()
-    at.radio(key="rec_bulk_kind").set_value("Exclude").run()
-    at.selectbox(key="rec_bulk_reason").set_value("Wrong study design").run()
-    button(at, "Preview").click().run()
+    at = bulk_exclude_preview(review, monkeypatch)
     button(at, "Confirm: exclude 2 records (Wrong study design)").click().run()
     assert any("Done: 2 records changed" in unescape_markdown(m.value) for m in at.success)
     undo = next(b for b in at.button if b.label.startswith("Undo bulk action"))
     action_id = int(undo.label.split("#")[1].split(":")[0])
-    from types import SimpleNamespace
-
     other_tab = SimpleNamespace(reviewer_id=review.ids["lead"], role="lead", username="lead")
     assert bulk.undo(review.store, other_tab, action_id) == 2
     undo.click().run()
